@@ -1,0 +1,45 @@
+"""Host Dapr virtual actors in a FastAPI app.
+
+Everything a user needs is importable from here::
+
+    from dapr_actors_fastapi import Actor, ActorRuntime, method, reminder, timer
+"""
+
+from ._actor import Actor, ActorType, Turn, current_turn
+from ._config import ActorSettings
+from ._handlers import method, reminder, timer
+from ._runtime import ActorRuntime
+from .exceptions import (
+    ActorConfigError,
+    ActorError,
+    ActorMethodNotFound,
+    ActorTypeNotFound,
+    DaprActorsError,
+    InvalidActorRequest,
+    InvalidApiToken,
+    RequestBodyTooLarge,
+    StackDepthExceeded,
+)
+
+__all__ = [
+    "Actor",
+    "ActorConfigError",
+    "ActorError",
+    "ActorMethodNotFound",
+    "ActorRuntime",
+    "ActorSettings",
+    "ActorType",
+    "ActorTypeNotFound",
+    "DaprActorsError",
+    "InvalidActorRequest",
+    "InvalidApiToken",
+    "RequestBodyTooLarge",
+    "StackDepthExceeded",
+    "Turn",
+    "current_turn",
+    "method",
+    "reminder",
+    "timer",
+]
+
+__version__ = "0.1.0"

@@ -1,0 +1,383 @@
+"""From a decorated actor class to an immutable description of its handlers.
+
+Everything that can be decided once is decided here, at registration, so that a request only
+runs a precomputed decoder, the user's coroutine and a precomputed encoder:
+
+* Method parameters follow FastAPI's body rules: one model-like parameter (a pydantic model,
+  dataclass, TypedDict, dict, list ...) or one ``Body()`` parameter takes the whole body; any
+  other parameters, or ``Body(embed=True)``, take a JSON object keyed by parameter name (actor
+  calls have no query parameters, so scalars are body keys too). ``bytes`` takes the raw body.
+  Zero-parameter methods accept any body, including none without a Content-Type (gRPC callers).
+* Return values go out through pydantic for the declared return type; ``bytes`` and Starlette
+  ``Response`` objects pass through; ``None`` is an empty 200.
+* Reminder and timer handlers bind parameters by name: ``data`` (typed), ``name``,
+  ``due_time``, ``period``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import json
+import re
+import types
+import typing
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, Union, get_args, get_origin
+
+from fastapi import params
+from pydantic import BaseModel, TypeAdapter, ValidationError, create_model
+from pydantic.fields import FieldInfo
+from starlette.responses import Response
+
+from ._actor import Actor
+from ._handlers import MARK_ATTRIBUTE, HandlerMark
+from .exceptions import ActorConfigError, InvalidActorRequest
+
+Handler = Callable[..., Coroutine[Any, Any, Any]]
+Decoder = Callable[[bytes], dict[str, Any]]
+
+_RESERVED_TYPE_PREFIX = "dapr.internal."
+# daprd's ValidateName (protocol.md §7.1) plus '/' for methods, which would be ambiguous with
+# the remind/ and timer/ callback paths.
+_INVALID_NAME = re.compile(r"[/\\#?\x00-\x1f\x7f]")
+_CALLBACK_PARAMETERS = frozenset({"data", "name", "due_time", "period"})
+
+
+def validate_wire_name(kind: str, name: str) -> str:
+    """Return ``name`` if daprd would accept it in a URL, else raise ``ActorConfigError``."""
+    if not isinstance(name, str) or not name or name in (".", "..") or _INVALID_NAME.search(name):
+        raise ActorConfigError(
+            f"{kind} name {name!r} is not valid: it must be a non-empty string without '/', "
+            "'\\', '#', '?' or control characters, and not '.' or '..'"
+        )
+    if kind == "actor type" and name.startswith(_RESERVED_TYPE_PREFIX):
+        raise ActorConfigError(f"actor type {name!r} is reserved for Dapr workflows; pick another")
+    return name
+
+
+@dataclass(frozen=True, slots=True)
+class MethodBinding:
+    """One ``@method``: how to decode its body, call it and encode its result."""
+
+    wire_name: str
+    function: Handler
+    decode: Decoder
+    encode: Callable[[Any], bytes | Response | None]
+    body_type: Any  # the body's type for OpenAPI, or None when the method takes no body
+    return_type: Any
+    content_type: bytes  # of encoded results: raw bytes go out as octet-stream
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackBinding:
+    """One ``@reminder`` or ``@timer`` handler: parameters bound by name."""
+
+    wire_name: str | None
+    function: Handler
+    data_adapter: TypeAdapter[Any] | None
+    data_default: Any
+    parameters: frozenset[str]
+
+    def arguments(self, envelope: Mapping[str, Any], name: str, where: str) -> dict[str, Any]:
+        """Keyword arguments for the handler from the callback body ``envelope``."""
+        kwargs: dict[str, Any] = {}
+        if self.data_adapter is not None:
+            raw = envelope.get("data", self.data_default)
+            try:
+                kwargs["data"] = self.data_adapter.validate_python(raw)
+            except ValidationError as error:
+                raise _invalid_body(where, error, prefix=("data",)) from None
+        if "name" in self.parameters:
+            kwargs["name"] = name
+        if "due_time" in self.parameters:
+            kwargs["due_time"] = _string_field(envelope, "dueTime", where)
+        if "period" in self.parameters:
+            kwargs["period"] = _string_field(envelope, "period", where)
+        return kwargs
+
+
+@dataclass(frozen=True)
+class ActorDefinition:
+    """Everything the runtime needs to know about one actor class."""
+
+    actor_class: type[Actor]
+    methods: Mapping[str, MethodBinding]
+    reminders: Mapping[str, CallbackBinding]
+    reminder_fallback: CallbackBinding | None
+    timers: Mapping[str, CallbackBinding]
+    overrides_turn_hooks: bool
+    overrides_turn_error: bool
+    overrides_on_activate: bool
+
+
+def define_actor(actor_class: type[Actor], type_name: str) -> ActorDefinition:
+    """Read the decorated handlers of ``actor_class``; raise ``ActorConfigError`` on mistakes."""
+    if not (isinstance(actor_class, type) and issubclass(actor_class, Actor)):
+        raise ActorConfigError(
+            f"@runtime.actor decorates subclasses of dapr_actors_fastapi.Actor, got {actor_class!r}"
+        )
+    methods: dict[str, MethodBinding] = {}
+    reminders: dict[str, CallbackBinding] = {}
+    timers: dict[str, CallbackBinding] = {}
+    reminder_fallback: CallbackBinding | None = None
+    for attribute, function in _marked_functions(actor_class):
+        mark: HandlerMark = getattr(function, MARK_ATTRIBUTE)
+        where = f"{actor_class.__name__}.{attribute}"
+        _require_coroutine(function, where)
+        if mark.kind == "method":
+            binding = _bind_method(function, mark.name or attribute, type_name, where)
+            _add_unique(methods, binding.wire_name, binding, "method", type_name)
+        elif mark.kind == "timer":
+            callback = _bind_callback(function, mark.name or attribute, where)
+            _add_unique(timers, mark.name or attribute, callback, "timer callback", type_name)
+        elif mark.name is None:
+            if reminder_fallback is not None:
+                raise ActorConfigError(f"{type_name!r} has two catch-all @reminder handlers")
+            reminder_fallback = _bind_callback(function, None, where)
+        else:
+            callback = _bind_callback(function, mark.name, where)
+            _add_unique(reminders, mark.name, callback, "reminder", type_name)
+    return ActorDefinition(
+        actor_class=actor_class,
+        methods=methods,
+        reminders=reminders,
+        reminder_fallback=reminder_fallback,
+        timers=timers,
+        overrides_turn_hooks=_overrides(actor_class, "on_turn_start", "on_turn_end"),
+        overrides_turn_error=_overrides(actor_class, "on_turn_error"),
+        overrides_on_activate=_overrides(actor_class, "on_activate"),
+    )
+
+
+def _marked_functions(actor_class: type) -> list[tuple[str, Any]]:
+    found: dict[str, Any] = {}
+    # Walk base classes first so that subclasses override their parents' handlers.
+    for klass in reversed(actor_class.__mro__):
+        for attribute, value in vars(klass).items():
+            if hasattr(value, MARK_ATTRIBUTE):
+                found[attribute] = value
+            else:
+                found.pop(attribute, None)
+    return list(found.items())
+
+
+def _overrides(actor_class: type, *hooks: str) -> bool:
+    return any(getattr(actor_class, hook) is not getattr(Actor, hook) for hook in hooks)
+
+
+def _require_coroutine(function: Any, where: str) -> None:
+    if not inspect.iscoroutinefunction(function):
+        raise ActorConfigError(
+            f"{where} must be declared 'async def': actor handlers run on the event loop"
+        )
+
+
+def _add_unique(table: dict[str, Any], name: str, value: Any, kind: str, type_name: str) -> None:
+    validate_wire_name(kind, name)
+    if name in table:
+        raise ActorConfigError(f"{type_name!r} has two {kind}s named {name!r}; rename one")
+    table[name] = value
+
+
+def _parameters(function: Any, where: str) -> list[tuple[inspect.Parameter, Any]]:
+    """The handler's parameters after ``self`` with their resolved annotations."""
+    try:
+        hints = typing.get_type_hints(function, include_extras=True)
+    except Exception as error:  # NameError, TypeError: unresolvable annotations
+        raise ActorConfigError(f"cannot resolve the annotations of {where}: {error}") from None
+    result = []
+    for parameter in list(inspect.signature(function).parameters.values())[1:]:
+        if parameter.kind not in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY):
+            raise ActorConfigError(
+                f"{where} parameter {parameter.name!r} must be a plain named parameter "
+                "(no *args, **kwargs or positional-only)"
+            )
+        result.append((parameter, hints.get(parameter.name, Any)))
+    return result
+
+
+def _bind_method(function: Handler, wire_name: str, type_name: str, where: str) -> MethodBinding:
+    parameters = _parameters(function, where)
+    decode, body_type = _body_decoder(parameters, f"{type_name}.{wire_name}")
+    return_type = typing.get_type_hints(function, include_extras=True).get("return", Any)
+    doc = inspect.getdoc(function) or ""
+    return MethodBinding(
+        wire_name=wire_name,
+        function=function,
+        decode=decode,
+        encode=_result_encoder(return_type, where),
+        body_type=body_type,
+        return_type=return_type,
+        content_type=b"application/octet-stream" if return_type is bytes else b"application/json",
+        summary=doc.splitlines()[0] if doc else f"{type_name}.{wire_name}",
+    )
+
+
+def _body_decoder(
+    parameters: list[tuple[inspect.Parameter, Any]], where: str
+) -> tuple[Decoder, Any]:
+    if not parameters:
+        return _no_arguments, None
+    if len(parameters) == 1:
+        parameter, annotation = parameters[0]
+        if annotation is bytes:
+            name = parameter.name
+            return (lambda body: {name: body}), bytes
+        body_info = _body_param_info(parameter, annotation)
+        embed = body_info is not None and body_info.embed
+        if not embed and (body_info is not None or _is_model_like(annotation)):
+            return _whole_body_decoder(parameter, annotation, where), annotation
+    return _keyed_body_decoder(parameters, where)
+
+
+def _no_arguments(body: bytes) -> dict[str, Any]:
+    return {}
+
+
+def _body_param_info(parameter: inspect.Parameter, annotation: Any) -> params.Body | None:
+    if isinstance(parameter.default, params.Body):
+        return parameter.default
+    if get_origin(annotation) is Annotated:
+        for extra in get_args(annotation)[1:]:
+            if isinstance(extra, params.Body):
+                return extra
+    return None
+
+
+def _whole_body_decoder(parameter: inspect.Parameter, annotation: Any, where: str) -> Decoder:
+    adapter: TypeAdapter[Any] = TypeAdapter(annotation)
+    name = parameter.name
+    default = _default_of(parameter)
+
+    def decode(body: bytes) -> dict[str, Any]:
+        if not body:
+            if default is inspect.Parameter.empty:
+                raise InvalidActorRequest(
+                    f"invalid request body for {where}: a JSON body is required for {name!r}",
+                    details={"errors": [{"loc": ["body"], "msg": "Field required", "type": "missing"}]},
+                )
+            return {}
+        try:
+            return {name: adapter.validate_json(body)}
+        except ValidationError as error:
+            raise _invalid_body(where, error, prefix=("body",)) from None
+
+    return decode
+
+
+def _default_of(parameter: inspect.Parameter) -> Any:
+    default = parameter.default
+    if isinstance(default, FieldInfo):
+        return inspect.Parameter.empty if default.is_required() else default.get_default()
+    return default
+
+
+def _keyed_body_decoder(
+    parameters: list[tuple[inspect.Parameter, Any]], where: str
+) -> tuple[Decoder, Any]:
+    fields: dict[str, Any] = {}
+    for parameter, annotation in parameters:
+        default = parameter.default
+        fields[parameter.name] = (annotation, ... if default is inspect.Parameter.empty else default)
+    model_name = re.sub(r"\W", "_", where.title().replace(".", "_")) + "Body"
+    model: type[BaseModel] = create_model(model_name, **fields)
+
+    def decode(body: bytes) -> dict[str, Any]:
+        try:
+            validated = model.model_validate_json(body or b"{}")
+        except ValidationError as error:
+            raise _invalid_body(where, error, prefix=("body",)) from None
+        return dict(validated.__dict__)
+
+    return decode, model
+
+
+def _is_model_like(annotation: Any) -> bool:
+    """FastAPI's notion of a non-scalar parameter: one that takes the whole body."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _is_model_like(get_args(annotation)[0])
+    if origin in (Union, types.UnionType):
+        return any(_is_model_like(arg) for arg in get_args(annotation) if arg is not type(None))
+    if origin is not None:
+        return origin in (list, set, frozenset, tuple, dict) or (
+            isinstance(origin, type) and issubclass(origin, Mapping)
+        )
+    if not isinstance(annotation, type):
+        return typing.is_typeddict(annotation)
+    return (
+        issubclass(annotation, (BaseModel, dict, list, set, frozenset, tuple))
+        or dataclasses.is_dataclass(annotation)
+        or typing.is_typeddict(annotation)
+    )
+
+
+def _result_encoder(return_type: Any, where: str) -> Callable[[Any], bytes | Response | None]:
+    if return_type is None or return_type is type(None):
+        return lambda result: None
+    adapter: TypeAdapter[Any] = TypeAdapter(return_type)
+
+    def encode(result: Any) -> bytes | Response | None:
+        if isinstance(result, (bytes, Response)) or result is None:
+            return result
+        return adapter.dump_json(result, warnings="error")
+
+    return encode
+
+
+def _bind_callback(function: Handler, wire_name: str | None, where: str) -> CallbackBinding:
+    parameters = _parameters(function, where)
+    names = {parameter.name for parameter, _ in parameters}
+    unknown = names - _CALLBACK_PARAMETERS
+    if unknown:
+        raise ActorConfigError(
+            f"{where} has parameters {sorted(unknown)}; reminder and timer handlers may take "
+            f"only {sorted(_CALLBACK_PARAMETERS)}"
+        )
+    data_adapter: TypeAdapter[Any] | None = None
+    data_default: Any = None
+    for parameter, annotation in parameters:
+        if parameter.name == "data":
+            data_adapter = TypeAdapter(annotation)
+            if parameter.default is not inspect.Parameter.empty:
+                data_default = parameter.default
+    return CallbackBinding(wire_name, function, data_adapter, data_default, frozenset(names))
+
+
+def parse_callback_envelope(body: bytes, where: str) -> dict[str, Any]:
+    """Decode a reminder/timer callback body (a JSON object, or nothing)."""
+    if not body.strip():
+        return {}
+    try:
+        envelope = json.loads(body)
+    except ValueError as error:
+        raise InvalidActorRequest(f"invalid callback body for {where}: not JSON ({error})") from None
+    if not isinstance(envelope, dict):
+        raise InvalidActorRequest(
+            f"invalid callback body for {where}: expected a JSON object with 'data', "
+            f"got {type(envelope).__name__}"
+        )
+    return envelope
+
+
+def _string_field(envelope: Mapping[str, Any], key: str, where: str) -> str:
+    value = envelope.get(key) or ""
+    if not isinstance(value, str):
+        raise InvalidActorRequest(f"invalid callback body for {where}: {key!r} must be a string")
+    return value
+
+
+def _invalid_body(where: str, error: ValidationError, prefix: tuple[str, ...]) -> InvalidActorRequest:
+    errors = [
+        {"loc": [*prefix, *entry["loc"]], "msg": entry["msg"], "type": entry["type"]}
+        for entry in error.errors(include_url=False, include_input=False)
+    ]
+    described = "; ".join(
+        f"{'.'.join(str(part) for part in entry['loc'])}: {entry['msg']}" for entry in errors
+    )
+    return InvalidActorRequest(
+        f"invalid request body for {where}: {described}", details={"errors": errors}
+    )

@@ -1,0 +1,203 @@
+"""One hosted actor type: its table of active actors and how a turn runs on one of them.
+
+Activation is implicit: the first callback for an id creates a slot and, once it holds the
+turn, the instance and ``on_activate``. Because the slot exists before anything is awaited,
+concurrent first calls queue on the same slot and ``on_activate`` runs exactly once.
+
+Deactivation is a turn too: it waits for the running turn, runs ``on_deactivate``, then retires
+the slot. Requests that queued behind it find the slot retired and start over on a fresh one,
+so two instances of one actor never run at the same time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from ._actor import Actor, ActorType, Turn, _current_turn
+from ._definition import ActorDefinition, Handler
+from ._turns import TurnQueue
+
+logger = logging.getLogger("dapr_actors_fastapi")
+
+
+class TurnFailed(Exception):
+    """Internal: the actor's own code (activation, hook or handler) raised ``error``."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+class _ActorSlot(TurnQueue):
+    """An entry of the active-actor table: the turn queue plus the instance once activated."""
+
+    __slots__ = ("instance", "retired")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.instance: Actor | None = None
+        self.retired = False
+
+
+class ActorTypeHost:
+    """Runs the turns of every active actor of one type."""
+
+    def __init__(self, actor_type: ActorType, definition: ActorDefinition) -> None:
+        self.actor_type = actor_type
+        self.definition = definition
+        self._slots: dict[str, _ActorSlot] = {}
+        self._reentrant = actor_type.settings.reentrancy
+        self._max_depth = actor_type.settings.max_stack_depth
+
+    @property
+    def active_ids(self) -> list[str]:
+        """Ids of the actors activated and not yet deactivated."""
+        return [actor_id for actor_id, slot in self._slots.items() if slot.instance is not None]
+
+    @property
+    def reentrant(self) -> bool:
+        """Whether requests of one reentrancy chain may enter an actor that chain holds."""
+        return self._reentrant
+
+    async def run_turn(
+        self,
+        actor_id: str,
+        turn: Turn,
+        chain: str | None,
+        handler: Handler,
+        kwargs: dict[str, Any],
+        encode: Callable[[Any], Any] | None,
+    ) -> Any:
+        """Run ``handler(actor, **kwargs)`` in the actor's turn; activate it first if needed.
+
+        ``encode`` turns the result into the response inside the turn, so that a result the
+        handler's annotation cannot serialize fails the turn. Errors raised by the actor's own
+        code (and by ``encode``) arrive wrapped in ``TurnFailed``.
+        """
+        while True:
+            slot = self._slots.get(actor_id)
+            if slot is None:
+                slot = self._slots[actor_id] = _ActorSlot()
+            inflight = await slot.enter(chain, self._max_depth)
+            try:
+                if slot.retired:
+                    continue
+                return await self._run(slot, actor_id, turn, handler, kwargs, encode)
+            finally:
+                slot.leave(inflight)
+                if slot.instance is None and slot.idle and not slot.retired:
+                    # Activation failed and nobody is waiting: forget the id.
+                    self._drop(actor_id, slot)
+
+    async def _run(
+        self,
+        slot: _ActorSlot,
+        actor_id: str,
+        turn: Turn,
+        handler: Handler,
+        kwargs: dict[str, Any],
+        encode: Callable[[Any], Any] | None,
+    ) -> Any:
+        token = _current_turn.set(turn)
+        instance = slot.instance
+        try:
+            if instance is None:
+                instance = await self._activate(slot, actor_id, turn)
+            hooks = self.definition.overrides_turn_hooks
+            if hooks:
+                await instance.on_turn_start(turn)
+            result = await handler(instance, **kwargs)
+            if encode is not None:
+                result = encode(result)
+            if hooks:
+                await instance.on_turn_end(turn)
+            return result
+        except Exception as error:
+            if instance is not None and self.definition.overrides_turn_error:
+                await self._report_turn_error(instance, turn, error)
+            raise TurnFailed(error) from error
+        finally:
+            _current_turn.reset(token)
+
+    async def _activate(self, slot: _ActorSlot, actor_id: str, turn: Turn) -> Actor:
+        instance = self.actor_type.actor_class(actor_id, self.actor_type)
+        # Set before on_activate so that a reentrant call made from on_activate reaches this
+        # instance instead of activating a second one.
+        slot.instance = instance
+        if self.definition.overrides_on_activate:
+            try:
+                await instance.on_activate()
+            except Exception as error:
+                slot.instance = None
+                if self.definition.overrides_turn_error:
+                    await self._report_turn_error(instance, turn, error)
+                raise
+        return instance
+
+    async def _report_turn_error(self, instance: Actor, turn: Turn, error: Exception) -> None:
+        try:
+            await instance.on_turn_error(turn, error)
+        except Exception:
+            logger.exception("on_turn_error of %r raised while handling %r", instance, error)
+
+    async def deactivate(self, actor_id: str) -> bool:
+        """Deactivate one actor in its turn; ``False`` if it was not active.
+
+        ``on_deactivate`` errors propagate wrapped in ``TurnFailed``; the actor is dropped
+        either way, as daprd has already dropped it.
+        """
+        slot = self._slots.get(actor_id)
+        if slot is None:
+            return False
+        inflight = await slot.enter(None, self._max_depth)
+        try:
+            instance = slot.instance
+            if slot.retired or instance is None:
+                return False
+            turn = Turn("deactivate", "", self.actor_type.name, actor_id)
+            token = _current_turn.set(turn)
+            try:
+                await instance.on_deactivate()
+            except Exception as error:
+                raise TurnFailed(error) from error
+            finally:
+                _current_turn.reset(token)
+            return True
+        finally:
+            slot.retired = True
+            self._drop(actor_id, slot)
+            slot.leave(inflight)
+
+    async def deactivate_all(self, timeout: float) -> tuple[int, int]:
+        """Deactivate every active actor concurrently within ``timeout`` seconds.
+
+        Returns (deactivated, unfinished); hook errors are logged, not raised.
+        """
+        ids = self.active_ids
+        if not ids:
+            return 0, 0
+        tasks = [asyncio.ensure_future(self._deactivate_logged(actor_id)) for actor_id in ids]
+        done, pending = await asyncio.wait(tasks, timeout=timeout)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)
+        return len(done), len(pending)
+
+    async def _deactivate_logged(self, actor_id: str) -> None:
+        try:
+            await self.deactivate(actor_id)
+        except TurnFailed as failure:
+            logger.error(
+                "on_deactivate of %s/%s raised",
+                self.actor_type.name,
+                actor_id,
+                exc_info=failure.error,
+            )
+
+    def _drop(self, actor_id: str, slot: _ActorSlot) -> None:
+        if self._slots.get(actor_id) is slot:
+            del self._slots[actor_id]

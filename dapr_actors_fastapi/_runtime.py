@@ -1,0 +1,244 @@
+"""``ActorRuntime``: the settings, the registered actor types and the app's lifespan.
+
+A runtime is an ordinary object: there is no module- or class-level registry, so two runtimes
+in one process (two apps, or tests) never see each other's actors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import os
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from functools import cached_property
+from types import MappingProxyType
+from typing import Any, Literal, TypeVar, overload
+
+from fastapi import APIRouter
+
+from ._actor import Actor, ActorType
+from ._config import (
+    DEFAULT_DRAIN_TIMEOUT,
+    DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_MAX_STACK_DEPTH,
+    DEFAULT_SCAN_INTERVAL,
+    ActorSettings,
+    Duration,
+    TypeConfig,
+    config_document,
+    duration_setting,
+    validate_settings,
+)
+from ._definition import define_actor, validate_wire_name
+from ._host import ActorTypeHost
+from ._router import build_router, document_actor_type
+from .durations import SECOND
+from .exceptions import ActorConfigError
+
+A = TypeVar("A", bound=type[Actor])
+ErrorStyle = Literal["status", "header"]
+
+logger = logging.getLogger("dapr_actors_fastapi")
+
+DEFAULT_MAX_BODY_SIZE = 4 * 1024 * 1024  # daprd's own default --max-body-size
+
+
+class ActorRuntime:
+    """Hosts actor types in a FastAPI app.
+
+    Global settings become the top level of ``/dapr/config``; ``@runtime.actor`` can override
+    each of them per type. Durations accept a ``timedelta`` or a string (``"30s"``,
+    ``"PT30S"``).
+
+    * ``idle_timeout``: how long daprd keeps an unused actor active.
+    * ``scan_interval``: emitted for older daprd and the dev sidecar (daprd ≥ 1.14 ignores it).
+    * ``drain_timeout`` / ``drain_rebalanced``: how long in-flight calls may finish when actors
+      move to another host; the same timeout bounds deactivation at shutdown.
+    * ``reentrancy`` / ``max_stack_depth``: let a call chain re-enter an actor it holds.
+    * ``app_api_token``: the token daprd must send (default: env ``APP_API_TOKEN``).
+    * ``max_body_size``: larger request bodies get 413.
+    * ``error_style``: ``"status"`` answers actor exceptions with 500; ``"header"`` with 200 and
+      ``X-DaprErrorResponseHeader``, so callers through daprd receive the error body verbatim.
+    """
+
+    def __init__(
+        self,
+        *,
+        idle_timeout: Duration = DEFAULT_IDLE_TIMEOUT,
+        scan_interval: Duration = DEFAULT_SCAN_INTERVAL,
+        drain_timeout: Duration = DEFAULT_DRAIN_TIMEOUT,
+        drain_rebalanced: bool = True,
+        reentrancy: bool | None = None,
+        max_stack_depth: int = DEFAULT_MAX_STACK_DEPTH,
+        app_api_token: str | None = None,
+        max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+        error_style: ErrorStyle = "status",
+    ) -> None:
+        self._defaults = ActorSettings(
+            **validate_settings(
+                {
+                    "idle_timeout": idle_timeout,
+                    "drain_timeout": drain_timeout,
+                    "drain_rebalanced": drain_rebalanced,
+                    "reentrancy": bool(reentrancy),
+                    "max_stack_depth": max_stack_depth,
+                }
+            )
+        )
+        self._scan_interval = duration_setting("scan_interval", scan_interval)
+        self._reentrancy_configured = reentrancy is not None
+        if isinstance(max_body_size, bool) or not isinstance(max_body_size, int) or max_body_size < 1:
+            raise ActorConfigError(f"max_body_size must be a positive int of bytes, got {max_body_size!r}")
+        self.max_body_size = max_body_size
+        if error_style not in ("status", "header"):
+            raise ActorConfigError(f"error_style must be 'status' or 'header', got {error_style!r}")
+        self.error_style: ErrorStyle = error_style
+        token = app_api_token if app_api_token is not None else os.environ.get("APP_API_TOKEN")
+        self._app_api_token = token.encode() if token else None
+        self._hosts: dict[str, ActorTypeHost] = {}
+        self._overridden: set[str] = set()
+
+    # -- registration -------------------------------------------------------------------------
+
+    @overload
+    def actor(self, type_name_or_class: A, /) -> A: ...
+    @overload
+    def actor(
+        self,
+        type_name_or_class: str | None = None,
+        /,
+        *,
+        idle_timeout: Duration | None = None,
+        drain_timeout: Duration | None = None,
+        drain_rebalanced: bool | None = None,
+        reentrancy: bool | None = None,
+        max_stack_depth: int | None = None,
+    ) -> Callable[[A], A]: ...
+    def actor(
+        self,
+        type_name_or_class: Any = None,
+        /,
+        *,
+        idle_timeout: Duration | None = None,
+        drain_timeout: Duration | None = None,
+        drain_rebalanced: bool | None = None,
+        reentrancy: bool | None = None,
+        max_stack_depth: int | None = None,
+    ) -> Any:
+        """Register an ``Actor`` subclass under a type name (default: the class name).
+
+        Works bare (``@runtime.actor``) and called (``@runtime.actor("x-wing", idle_timeout="10m")``).
+        Keyword arguments override the runtime's settings for this type only.
+        """
+        overrides = {
+            "idle_timeout": idle_timeout,
+            "drain_timeout": drain_timeout,
+            "drain_rebalanced": drain_rebalanced,
+            "reentrancy": reentrancy,
+            "max_stack_depth": max_stack_depth,
+        }
+
+        def register(actor_class: A) -> A:
+            name = type_name if type_name is not None else getattr(actor_class, "__name__", "")
+            self._register(actor_class, name, overrides)
+            return actor_class
+
+        if isinstance(type_name_or_class, type):
+            type_name = None
+            return register(type_name_or_class)
+        if type_name_or_class is not None and not isinstance(type_name_or_class, str):
+            raise ActorConfigError(
+                f"@runtime.actor takes a type name string, got {type_name_or_class!r}"
+            )
+        type_name = type_name_or_class
+        return register
+
+    def _register(self, actor_class: type[Actor], name: str, overrides: Mapping[str, Any]) -> None:
+        validate_wire_name("actor type", name)
+        if name in self._hosts:
+            raise ActorConfigError(
+                f"actor type {name!r} is already registered with this runtime "
+                f"(by {self._hosts[name].actor_type.actor_class.__qualname__})"
+            )
+        definition = define_actor(actor_class, name)
+        settings = self._defaults.overridden(overrides)
+        actor_type = ActorType(name=name, actor_class=actor_class, settings=settings)
+        self._hosts[name] = ActorTypeHost(actor_type, definition)
+        if any(value is not None for value in overrides.values()):
+            self._overridden.add(name)
+        if "router" in self.__dict__:  # registered after the router was built
+            document_actor_type(self.router, self._hosts[name])
+
+    # -- what the router and users read -------------------------------------------------------
+
+    @property
+    def actor_types(self) -> Mapping[str, ActorType]:
+        """The registered actor types by name."""
+        return MappingProxyType({name: host.actor_type for name, host in self._hosts.items()})
+
+    @property
+    def hosts(self) -> Mapping[str, ActorTypeHost]:
+        """Internal: the per-type hosts the router dispatches to."""
+        return self._hosts
+
+    def config(self) -> dict[str, Any]:
+        """The ``GET /dapr/config`` document for the types registered so far."""
+        return config_document(
+            defaults=self._defaults,
+            scan_interval=self._scan_interval,
+            reentrancy_configured=self._reentrancy_configured,
+            types=(
+                TypeConfig(name, host.actor_type.settings, name in self._overridden)
+                for name, host in self._hosts.items()
+            ),
+        )
+
+    def token_matches(self, presented: bytes | None) -> bool:
+        """Whether a request's ``dapr-api-token`` is acceptable (always, without a token)."""
+        if self._app_api_token is None:
+            return True
+        return presented is not None and hmac.compare_digest(presented, self._app_api_token)
+
+    @property
+    def requires_token(self) -> bool:
+        """Whether callbacks must carry ``dapr-api-token``."""
+        return self._app_api_token is not None
+
+    @cached_property
+    def router(self) -> APIRouter:
+        """The routes daprd calls; mount with ``app.include_router(runtime.router)``."""
+        return build_router(self)
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def lifespan(self, app: Any = None) -> AsyncIterator[None]:
+        """The app's lifespan: on shutdown, deactivate live actors within the drain timeout.
+
+        Use as ``FastAPI(lifespan=runtime.lifespan)``, or enter it from your own lifespan.
+        """
+        try:
+            yield
+        finally:
+            await self.deactivate_all()
+
+    async def deactivate_all(self) -> None:
+        """Deactivate every active actor (running ``on_deactivate``), each type within its
+        drain timeout; what does not finish in time is cancelled and logged."""
+        await asyncio.gather(*(self._deactivate_type(host) for host in self._hosts.values()))
+
+    async def _deactivate_type(self, host: ActorTypeHost) -> None:
+        name = host.actor_type.name
+        timeout = host.actor_type.settings.drain_timeout / SECOND
+        done, unfinished = await host.deactivate_all(timeout)
+        if done:
+            logger.info("deactivated %d %r actors at shutdown", done, name)
+        if unfinished:
+            logger.warning(
+                "%d %r actors did not deactivate within drain_timeout=%ss and were cancelled",
+                unfinished,
+                name,
+                timeout,
+            )

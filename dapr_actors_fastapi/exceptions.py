@@ -1,0 +1,129 @@
+"""Errors raised by dapr-actors-fastapi.
+
+Every error that can reach the wire knows its HTTP status and its Dapr ``errorCode``, so the
+router maps all of them through one function and the body always has Dapr's shape
+``{"errorCode": ..., "message": ...}``.
+
+Hierarchy::
+
+    DaprActorsError (Exception)
+    ├── ActorConfigError (ValueError)            bad settings or decorators, raised at import time
+    └── ActorError                               anything answered with an HTTP error
+        ├── ActorTypeNotFound (LookupError)      404, or 400 on deactivation (P3)
+        ├── ActorMethodNotFound (LookupError)    404
+        ├── InvalidActorRequest (ValueError)     400, names the offending field
+        ├── RequestBodyTooLarge (ValueError)     413
+        ├── InvalidApiToken (PermissionError)    401
+        └── StackDepthExceeded (RuntimeError)    500 ERR_ACTOR_STACK_DEPTH
+
+Users may raise an ``ActorError`` (or a subclass with their own ``status_code`` and
+``error_code``) from an actor method to choose the status the caller sees; any other exception
+becomes ``500 ERR_ACTOR_METHOD``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DaprActorsError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+class ActorConfigError(DaprActorsError, ValueError):
+    """A setting, actor class or decorator is invalid; raised when the app is defined."""
+
+
+class ActorError(DaprActorsError):
+    """An error with an HTTP status and a Dapr ``errorCode``, answered as JSON.
+
+    ``details`` are extra keys merged into the error body (for example validation errors).
+    """
+
+    status_code: int = 500
+    error_code: str = "ERR_ACTOR_METHOD"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        details: dict[str, Any] | None = None,
+        status_code: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+        if status_code is not None:
+            self.status_code = status_code
+
+    def to_body(self) -> dict[str, Any]:
+        """The JSON error body: Dapr's two keys first, then the details."""
+        return {"errorCode": self.error_code, "message": self.message, **self.details}
+
+
+class ActorTypeNotFound(ActorError, LookupError):
+    """The request names an actor type this runtime does not host."""
+
+    status_code = 404
+    error_code = "ERR_ACTOR_TYPE_NOT_FOUND"
+
+    def __init__(self, type_name: str, known: list[str], *, status_code: int = 404) -> None:
+        hosted = ", ".join(repr(name) for name in known) or "none"
+        super().__init__(
+            f"actor type {type_name!r} is not registered with this runtime "
+            f"(hosted types: {hosted}); register it with @runtime.actor({type_name!r})",
+            status_code=status_code,
+        )
+        self.type_name = type_name
+
+
+class ActorMethodNotFound(ActorError, LookupError):
+    """The request names a method, reminder or timer callback the actor type lacks."""
+
+    status_code = 404
+    error_code = "ERR_ACTOR_METHOD_NOT_FOUND"
+
+
+class InvalidActorRequest(ActorError, ValueError):
+    """The request body cannot be decoded or does not match the handler's signature."""
+
+    status_code = 400
+    error_code = "ERR_MALFORMED_REQUEST"
+
+
+class RequestBodyTooLarge(ActorError, ValueError):
+    """The request body is larger than the runtime's ``max_body_size``."""
+
+    status_code = 413
+    error_code = "ERR_BODY_TOO_LARGE"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"request body is larger than {limit} bytes; raise ActorRuntime(max_body_size=...) "
+            "if such bodies are expected"
+        )
+        self.limit = limit
+
+
+class InvalidApiToken(ActorError, PermissionError):
+    """``APP_API_TOKEN`` is configured and the request's ``dapr-api-token`` does not match."""
+
+    status_code = 401
+    error_code = "ERR_API_TOKEN"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "missing or invalid dapr-api-token header: this app requires the APP_API_TOKEN "
+            "that its sidecar was started with"
+        )
+
+
+class StackDepthExceeded(ActorError, RuntimeError):
+    """A reentrant chain entered one actor more than ``max_stack_depth`` times at once."""
+
+    status_code = 500
+    error_code = "ERR_ACTOR_STACK_DEPTH"
+
+    def __init__(self) -> None:
+        # The message is daprd's own (protocol.md §5.3) so callers see one text either way.
+        super().__init__("maximum stack depth exceeded")
