@@ -248,7 +248,7 @@ def _body_param_info(parameter: inspect.Parameter, annotation: Any) -> params.Bo
 
 
 def _whole_body_decoder(parameter: inspect.Parameter, annotation: Any, where: str) -> Decoder:
-    adapter: TypeAdapter[Any] = TypeAdapter(annotation)
+    validator = TypeAdapter(annotation).validator
     name = parameter.name
     default = _default_of(parameter)
 
@@ -261,7 +261,7 @@ def _whole_body_decoder(parameter: inspect.Parameter, annotation: Any, where: st
                 )
             return {}
         try:
-            return {name: adapter.validate_json(body)}
+            return {name: validator.validate_json(body)}
         except ValidationError as error:
             raise _invalid_body(where, error, prefix=("body",)) from None
 
@@ -284,10 +284,11 @@ def _keyed_body_decoder(
         fields[parameter.name] = (annotation, ... if default is inspect.Parameter.empty else default)
     model_name = re.sub(r"\W", "_", where.title().replace(".", "_")) + "Body"
     model: type[BaseModel] = create_model(model_name, **fields)
+    validator = TypeAdapter(model).validator
 
     def decode(body: bytes) -> dict[str, Any]:
         try:
-            validated = model.model_validate_json(body or b"{}")
+            validated = validator.validate_json(body or b"{}")
         except ValidationError as error:
             raise _invalid_body(where, error, prefix=("body",)) from None
         return dict(validated.__dict__)
@@ -318,12 +319,12 @@ def _is_model_like(annotation: Any) -> bool:
 def _result_encoder(return_type: Any, where: str) -> Callable[[Any], bytes | Response | None]:
     if return_type is None or return_type is type(None):
         return lambda result: None
-    adapter: TypeAdapter[Any] = TypeAdapter(return_type)
+    serializer = TypeAdapter(return_type).serializer
 
     def encode(result: Any) -> bytes | Response | None:
         if isinstance(result, (bytes, Response)) or result is None:
             return result
-        return adapter.dump_json(result, warnings="error")
+        return serializer.to_json(result, warnings="error")
 
     return encode
 

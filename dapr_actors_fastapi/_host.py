@@ -81,11 +81,17 @@ class ActorTypeHost:
             slot = self._slots.get(actor_id)
             if slot is None:
                 slot = self._slots[actor_id] = _ActorSlot()
-            inflight = await slot.enter(chain, self._max_depth)
+            inflight = slot.enter(chain, self._max_depth)
             try:
+                if not slot.holds_turn(inflight):
+                    await slot.wait(inflight)
                 if slot.retired:
                     continue
-                return await self._run(slot, actor_id, turn, handler, kwargs, encode)
+                token = _current_turn.set(turn)
+                try:
+                    return await self._run(slot, actor_id, turn, handler, kwargs, encode)
+                finally:
+                    _current_turn.reset(token)
             finally:
                 slot.leave(inflight)
                 if slot.instance is None and slot.idle and not slot.retired:
@@ -101,7 +107,6 @@ class ActorTypeHost:
         kwargs: dict[str, Any],
         encode: Callable[[Any], Any] | None,
     ) -> Any:
-        token = _current_turn.set(turn)
         instance = slot.instance
         try:
             if instance is None:
@@ -119,8 +124,6 @@ class ActorTypeHost:
             if instance is not None and self.definition.overrides_turn_error:
                 await self._report_turn_error(instance, turn, error)
             raise TurnFailed(error) from error
-        finally:
-            _current_turn.reset(token)
 
     async def _activate(self, slot: _ActorSlot, actor_id: str, turn: Turn) -> Actor:
         instance = self.actor_type.actor_class(actor_id, self.actor_type)
@@ -152,8 +155,10 @@ class ActorTypeHost:
         slot = self._slots.get(actor_id)
         if slot is None:
             return False
-        inflight = await slot.enter(None, self._max_depth)
+        inflight = slot.enter(None, self._max_depth)
         try:
+            if not slot.holds_turn(inflight):
+                await slot.wait(inflight)
             instance = slot.instance
             if slot.retired or instance is None:
                 return False

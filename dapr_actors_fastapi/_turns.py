@@ -50,14 +50,14 @@ class TurnQueue:
         """True when no turn is running or waiting."""
         return self._front is None
 
-    async def enter(self, chain: str | None, max_depth: int) -> Inflight:
-        """Wait for this request's turn and return the inflight to pass to ``leave``.
+    def enter(self, chain: str | None, max_depth: int) -> Inflight:
+        """Queue a request and return its inflight; it may run at once if ``holds_turn``.
 
+        Never waits, so an uncontended turn costs no await; otherwise ``await wait(inflight)``.
         ``chain`` is ``None`` when reentrancy is off for the actor type. Raises
         ``StackDepthExceeded`` when the chain is already ``max_depth`` deep on this actor.
         """
-        front = self._front
-        if front is None:
+        if self._front is None:
             self._front = inflight = Inflight(chain)
             return inflight
         if chain is not None:
@@ -66,18 +66,30 @@ class TurnQueue:
                 if joined.depth >= max_depth:
                     raise StackDepthExceeded()
                 joined.depth += 1
-                if joined is not front:
-                    await self._wait(joined)
                 return joined
         inflight = Inflight(chain)
+        inflight.started = asyncio.Event()
         if self._waiting is None:
             self._waiting = deque()
         self._waiting.append(inflight)
-        await self._wait(inflight)
         return inflight
 
+    def holds_turn(self, inflight: Inflight) -> bool:
+        """Whether ``inflight`` is the running turn."""
+        return inflight is self._front
+
+    async def wait(self, inflight: Inflight) -> None:
+        """Wait until ``inflight`` holds the turn.
+
+        The caller calls ``leave`` afterwards in every case, including cancellation.
+        """
+        started = inflight.started
+        assert started is not None, "only queued inflights wait"
+        await started.wait()
+
     def leave(self, inflight: Inflight) -> None:
-        """End one request of ``inflight``; the last one out starts the next turn."""
+        """End one request of ``inflight`` (done, failed or cancelled while waiting); the last
+        one out starts the next turn or, if it never started, leaves the line."""
         inflight.depth -= 1
         if inflight.depth > 0:
             return
@@ -94,15 +106,6 @@ class TurnQueue:
             if inflight.chain == chain:
                 return inflight
         return None
-
-    async def _wait(self, inflight: Inflight) -> None:
-        if inflight.started is None:
-            inflight.started = asyncio.Event()
-        try:
-            await inflight.started.wait()
-        except BaseException:
-            self.leave(inflight)
-            raise
 
     def _start_next(self) -> None:
         waiting = self._waiting
