@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from fastapi import params
-from pydantic import BaseModel, TypeAdapter, ValidationError, create_model
+from pydantic import BaseModel, PydanticUserError, TypeAdapter, ValidationError, create_model
 from pydantic.fields import FieldInfo
 from starlette.responses import Response
 
@@ -127,12 +127,14 @@ def define_actor(actor_class: type[Actor], type_name: str) -> ActorDefinition:
         mark: HandlerMark = getattr(function, MARK_ATTRIBUTE)
         where = f"{actor_class.__name__}.{attribute}"
         _require_coroutine(function, where)
+        wire_name = attribute if mark.name is None else mark.name
         if mark.kind == "method":
-            binding = _bind_method(function, mark.name or attribute, type_name, where)
-            _add_unique(methods, binding.wire_name, binding, "method", type_name)
+            validate_wire_name("method", wire_name)
+            binding = _bind_method(function, wire_name, type_name, where)
+            _add_unique(methods, wire_name, binding, "method", type_name)
         elif mark.kind == "timer":
-            callback = _bind_callback(function, mark.name or attribute, where)
-            _add_unique(timers, mark.name or attribute, callback, "timer callback", type_name)
+            callback = _bind_callback(function, wire_name, where)
+            _add_unique(timers, wire_name, callback, "timer callback", type_name)
         elif mark.name is None:
             if reminder_fallback is not None:
                 raise ActorConfigError(f"{type_name!r} has two catch-all @reminder handlers")
@@ -233,6 +235,14 @@ def _body_decoder(
     return _keyed_body_decoder(parameters, where)
 
 
+def _adapter(annotation: Any, where: str) -> TypeAdapter[Any]:
+    """A pydantic adapter for ``annotation``; a type pydantic cannot handle is a config error."""
+    try:
+        return TypeAdapter(annotation)
+    except PydanticUserError as error:
+        raise ActorConfigError(f"{where}: pydantic cannot handle {annotation!r}: {error}") from None
+
+
 def _no_arguments(body: bytes) -> dict[str, Any]:
     return {}
 
@@ -248,7 +258,7 @@ def _body_param_info(parameter: inspect.Parameter, annotation: Any) -> params.Bo
 
 
 def _whole_body_decoder(parameter: inspect.Parameter, annotation: Any, where: str) -> Decoder:
-    validator = TypeAdapter(annotation).validator
+    validator = _adapter(annotation, where).validator
     name = parameter.name
     default = _default_of(parameter)
 
@@ -283,8 +293,11 @@ def _keyed_body_decoder(
         default = parameter.default
         fields[parameter.name] = (annotation, ... if default is inspect.Parameter.empty else default)
     model_name = re.sub(r"\W", "_", where.title().replace(".", "_")) + "Body"
-    model: type[BaseModel] = create_model(model_name, **fields)
-    validator = TypeAdapter(model).validator
+    try:
+        model: type[BaseModel] = create_model(model_name, **fields)
+    except PydanticUserError as error:
+        raise ActorConfigError(f"{where}: pydantic cannot handle its parameters: {error}") from None
+    validator = _adapter(model, where).validator
 
     def decode(body: bytes) -> dict[str, Any]:
         try:
@@ -319,7 +332,9 @@ def _is_model_like(annotation: Any) -> bool:
 def _result_encoder(return_type: Any, where: str) -> Callable[[Any], bytes | Response | None]:
     if return_type is None or return_type is type(None):
         return lambda result: None
-    serializer = TypeAdapter(return_type).serializer
+    if return_type is bytes or (isinstance(return_type, type) and issubclass(return_type, Response)):
+        return lambda result: result
+    serializer = _adapter(return_type, where).serializer
 
     def encode(result: Any) -> bytes | Response | None:
         if isinstance(result, (bytes, Response)) or result is None:
@@ -342,7 +357,7 @@ def _bind_callback(function: Handler, wire_name: str | None, where: str) -> Call
     data_default: Any = None
     for parameter, annotation in parameters:
         if parameter.name == "data":
-            data_adapter = TypeAdapter(annotation)
+            data_adapter = _adapter(annotation, where)
             if parameter.default is not inspect.Parameter.empty:
                 data_default = parameter.default
     return CallbackBinding(wire_name, function, data_adapter, data_default, frozenset(names))

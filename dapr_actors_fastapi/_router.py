@@ -23,9 +23,9 @@ import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, get_args, get_origin
 
-from fastapi import APIRouter, Body, Path
+from fastapi import APIRouter, Body, Path, params
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -361,9 +361,17 @@ def _documentation_endpoint(binding: MethodBinding) -> Callable[..., Any]:
             )
         )
     elif binding.body_type is not None:
+        # An Annotated[..., Body()] type already says where the value comes from; FastAPI
+        # refuses a second Body() as the default.
+        says_body = get_origin(binding.body_type) is Annotated and any(
+            isinstance(extra, params.Body) for extra in get_args(binding.body_type)[1:]
+        )
         parameters.append(
             inspect.Parameter(
-                "body", inspect.Parameter.KEYWORD_ONLY, annotation=binding.body_type, default=Body()
+                "body",
+                inspect.Parameter.KEYWORD_ONLY,
+                annotation=binding.body_type,
+                default=inspect.Parameter.empty if says_body else Body(),
             )
         )
     documented_operation.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]

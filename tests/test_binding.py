@@ -1,0 +1,430 @@
+"""How request bodies bind to method parameters and results become responses (FastAPI's rules)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Annotated, Any
+
+from typing_extensions import TypedDict
+
+import pytest
+from fastapi import Body
+from fastapi.testclient import TestClient
+from pydantic import BaseModel, Field
+from starlette.responses import PlainTextResponse, Response
+
+from dapr_actors_fastapi import Actor, ActorConfigError, ActorRuntime, method, reminder, timer
+
+from .conftest import error_body, make_app
+
+
+class Flight(BaseModel):
+    destination: str
+    speed: int = 1
+
+
+@dataclasses.dataclass
+class Cargo:
+    item: str
+    weight: float
+
+
+class Coordinates(TypedDict):
+    x: int
+    y: int
+
+
+class Bindings(Actor):
+    @method
+    async def model(self, flight: Flight) -> Flight:
+        return flight
+
+    @method
+    async def optional_model(self, flight: Flight | None = None) -> str:
+        return "none" if flight is None else flight.destination
+
+    @method
+    async def dataclass(self, cargo: Cargo) -> Cargo:
+        return cargo
+
+    @method
+    async def typed_dict(self, where: Coordinates) -> int:
+        return where["x"] + where["y"]
+
+    @method
+    async def listing(self, items: list[int]) -> int:
+        return sum(items)
+
+    @method
+    async def keyed(self, destination: str, speed: int = 3) -> dict[str, Any]:
+        return {"destination": destination, "speed": speed}
+
+    @method
+    async def several(self, flight: Flight, cargo: Cargo) -> str:
+        return f"{cargo.item} to {flight.destination}"
+
+    @method
+    async def embedded(self, flight: Annotated[Flight, Body(embed=True)]) -> str:
+        return flight.destination
+
+    @method
+    async def whole_scalar(self, name: Annotated[str, Body()]) -> str:
+        return name.upper()
+
+    @method
+    async def constrained(self, count: Annotated[int, Field(ge=0, le=10)]) -> int:
+        return count
+
+    @method
+    async def nothing(self) -> str:
+        return "done"
+
+    @method
+    async def raw(self, payload: bytes) -> bytes:
+        return payload[::-1]
+
+    @method
+    async def response(self) -> Response:
+        return PlainTextResponse("plain", status_code=200, headers={"x-custom": "1"})
+
+    @method
+    async def returns_none(self) -> None:
+        return None
+
+    @method
+    async def broken_contract(self) -> int:
+        return "not an int"  # type: ignore[return-value]
+
+    @method
+    async def untyped(self, value):  # type: ignore[no-untyped-def]
+        return {"echo": value}
+
+
+@pytest.fixture
+def client() -> TestClient:
+    runtime = ActorRuntime()
+    runtime.actor("bindings")(Bindings)
+    return TestClient(make_app(runtime))
+
+
+def call(client: TestClient, name: str, **kwargs: Any) -> Any:
+    return client.put(f"/actors/bindings/1/method/{name}", **kwargs)
+
+
+def test_one_model_parameter_takes_the_whole_body(client: TestClient) -> None:
+    response = call(client, "model", json={"destination": "Hoth"})
+    assert response.status_code == 200
+    assert response.json() == {"destination": "Hoth", "speed": 1}
+    assert response.headers["content-type"] == "application/json"
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "expected"),
+    [
+        ("dataclass", {"item": "R2", "weight": 32.5}, {"item": "R2", "weight": 32.5}),
+        ("typed_dict", {"x": 2, "y": 3}, 5),
+        ("listing", [1, 2, 3], 6),
+        ("optional_model", {"destination": "Dagobah"}, "Dagobah"),
+        ("whole_scalar", "luke", "LUKE"),
+    ],
+)
+def test_model_like_parameters_take_the_whole_body(
+    client: TestClient, name: str, body: Any, expected: Any
+) -> None:
+    response = call(client, name, json=body)
+    assert response.status_code == 200, response.text
+    assert response.json() == expected
+
+
+def test_scalar_parameters_are_keyed_by_name_with_defaults(client: TestClient) -> None:
+    assert call(client, "keyed", json={"destination": "Hoth"}).json() == {
+        "destination": "Hoth",
+        "speed": 3,
+    }
+    assert call(client, "keyed", json={"destination": "Hoth", "speed": 9}).json()["speed"] == 9
+
+
+def test_several_parameters_are_keyed_by_name(client: TestClient) -> None:
+    body = {"flight": {"destination": "Yavin"}, "cargo": {"item": "plans", "weight": 0.1}}
+    assert call(client, "several", json=body).json() == "plans to Yavin"
+
+
+def test_body_embed_keys_a_single_model(client: TestClient) -> None:
+    assert call(client, "embedded", json={"flight": {"destination": "Endor"}}).json() == "Endor"
+
+
+def test_field_constraints_apply(client: TestClient) -> None:
+    assert call(client, "constrained", json={"count": 10}).json() == 10
+    response = call(client, "constrained", json={"count": 11})
+    assert response.status_code == 400
+    assert error_body(response)["errors"][0]["loc"] == ["body", "count"]
+
+
+def test_zero_parameter_method_accepts_no_body_and_no_content_type(client: TestClient) -> None:
+    # gRPC callers reach the app through daprd with neither (protocol.md §4.1).
+    response = client.request("PUT", "/actors/bindings/1/method/nothing", content=b"")
+    assert response.status_code == 200
+    assert response.json() == "done"
+    assert call(client, "nothing", json={"ignored": True}).json() == "done"
+
+
+def test_optional_model_accepts_an_empty_body(client: TestClient) -> None:
+    assert call(client, "optional_model").json() == "none"
+
+
+def test_all_default_keyed_parameters_accept_an_empty_body() -> None:
+    class Defaults(Actor):
+        @method
+        async def greet(self, name: str = "world") -> str:
+            return f"hello {name}"
+
+    runtime = ActorRuntime()
+    runtime.actor(Defaults)
+    with TestClient(make_app(runtime)) as client:
+        assert client.put("/actors/Defaults/1/method/greet").json() == "hello world"
+
+
+def test_raw_bytes_pass_through_both_ways(client: TestClient) -> None:
+    response = call(client, "raw", content=b"\x00\x01binary")
+    assert response.status_code == 200
+    assert response.content == b"yranib\x01\x00"
+    assert response.headers["content-type"] == "application/octet-stream"
+
+
+def test_response_objects_pass_through(client: TestClient) -> None:
+    response = call(client, "response")
+    assert (response.status_code, response.text, response.headers["x-custom"]) == (200, "plain", "1")
+
+
+def test_none_result_is_an_empty_200(client: TestClient) -> None:
+    response = call(client, "returns_none")
+    assert response.status_code == 200
+    assert response.content == b""
+
+
+def test_untyped_method_binds_by_name_and_returns_any(client: TestClient) -> None:
+    assert call(client, "untyped", json={"value": [1, "a"]}).json() == {"echo": [1, "a"]}
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs", "field"),
+    [
+        ("model", {"json": {"speed": 2}}, "body.destination"),
+        ("model", {"json": {"destination": "Hoth", "speed": "fast"}}, "body.speed"),
+        ("keyed", {"json": {}}, "body.destination"),
+        ("keyed", {"json": {"destination": ["not", "a", "string"]}}, "body.destination"),
+        ("several", {"json": {"flight": {"destination": "x"}}}, "body.cargo"),
+        ("model", {"content": b"{not json"}, "body"),
+        ("keyed", {"content": b"[1, 2]"}, "body"),
+    ],
+)
+def test_bad_bodies_get_400_naming_the_field(
+    client: TestClient, name: str, kwargs: dict[str, Any], field: str
+) -> None:
+    response = call(client, name, **kwargs)
+    assert response.status_code == 400
+    body = error_body(response)
+    assert body["errorCode"] == "ERR_MALFORMED_REQUEST"
+    assert f"bindings.{name}" in body["message"]
+    assert field in body["message"]
+
+
+def test_missing_body_for_a_required_model_is_400(client: TestClient) -> None:
+    response = call(client, "model")
+    assert response.status_code == 400
+    assert "'flight'" in error_body(response)["message"]
+
+
+def test_result_that_breaks_the_return_annotation_is_500(client: TestClient) -> None:
+    response = call(client, "broken_contract")
+    assert response.status_code == 500
+    assert error_body(response)["errorCode"] == "ERR_ACTOR_METHOD"
+
+
+def test_wire_names_can_differ_from_function_names() -> None:
+    class Trooper(Actor):
+        @method("performAction")
+        async def perform_action(self) -> str:
+            return "done"
+
+        @method(name="shoot")
+        async def fire(self) -> str:
+            return "pew"
+
+    runtime = ActorRuntime()
+    runtime.actor("stormtrooper")(Trooper)
+    with TestClient(make_app(runtime)) as client:
+        assert client.put("/actors/stormtrooper/1/method/performAction").json() == "done"
+        assert client.put("/actors/stormtrooper/1/method/shoot").json() == "pew"
+        assert client.put("/actors/stormtrooper/1/method/perform_action").status_code == 404
+
+
+def test_subclass_inherits_and_overrides_handlers() -> None:
+    class Base(Actor):
+        @method
+        async def hello(self) -> str:
+            return "base"
+
+        @method
+        async def kept(self) -> str:
+            return "kept"
+
+    class Child(Base):
+        @method
+        async def hello(self) -> str:
+            return "child"
+
+    runtime = ActorRuntime()
+    runtime.actor(Child)
+    with TestClient(make_app(runtime)) as client:
+        assert client.put("/actors/Child/1/method/hello").json() == "child"
+        assert client.put("/actors/Child/1/method/kept").json() == "kept"
+
+
+def test_openapi_documents_each_method_as_a_typed_operation(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    operation = schema["paths"]["/actors/bindings/{actor_id}/method/model"]["put"]
+    assert operation["operationId"] == "bindings.model"
+    body_schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert body_schema == {"$ref": "#/components/schemas/Flight"}
+    ok = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert ok == {"$ref": "#/components/schemas/Flight"}
+    keyed = schema["paths"]["/actors/bindings/{actor_id}/method/keyed"]["put"]
+    keyed_ref = keyed["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    keyed_schema = schema["components"]["schemas"][keyed_ref.rsplit("/", 1)[1]]
+    assert set(keyed_schema["properties"]) == {"destination", "speed"}
+    assert keyed_schema["required"] == ["destination"]
+    assert "requestBody" not in schema["paths"]["/actors/bindings/{actor_id}/method/nothing"]["put"]
+
+
+def test_actors_registered_after_the_router_is_built_are_served_and_documented() -> None:
+    runtime = ActorRuntime()
+    app = make_app(runtime)
+    runtime.actor("late")(Bindings)
+    with TestClient(app) as client:
+        assert client.put("/actors/late/1/method/nothing").json() == "done"
+        assert "/actors/late/{actor_id}/method/nothing" in client.get("/openapi.json").json()["paths"]
+
+
+# -- mistakes caught at registration ----------------------------------------------------------
+
+
+def _register(actor_class: type, name: str | None = None) -> None:
+    runtime = ActorRuntime()
+    runtime.actor(name)(actor_class) if name else runtime.actor(actor_class)
+
+
+def test_sync_handlers_are_rejected() -> None:
+    class Sync(Actor):
+        @method
+        def blocking(self) -> None:
+            pass
+
+    with pytest.raises(ActorConfigError, match=r"Sync\.blocking must be declared 'async def'"):
+        _register(Sync)
+
+
+def test_star_parameters_are_rejected() -> None:
+    class Star(Actor):
+        @method
+        async def spread(self, *args: int) -> None:
+            pass
+
+    with pytest.raises(ActorConfigError, match="'args'"):
+        _register(Star)
+
+
+def test_duplicate_wire_names_are_rejected() -> None:
+    class Twice(Actor):
+        @method("go")
+        async def one(self) -> None:
+            pass
+
+        @method("go")
+        async def two(self) -> None:
+            pass
+
+    with pytest.raises(ActorConfigError, match="two methods named 'go'"):
+        _register(Twice)
+
+
+@pytest.mark.parametrize("bad", ["a/b", "a#b", "a?b", "a\x00b", ".", "..", "", "a\\b"])
+def test_invalid_method_names_are_rejected(bad: str) -> None:
+    class Bad(Actor):
+        @method(bad)
+        async def handler(self) -> None:
+            pass
+
+    with pytest.raises(ActorConfigError, match="is not valid"):
+        _register(Bad)
+
+
+@pytest.mark.parametrize("bad", ["a/b", "x?y", "..", "dapr.internal.workflow"])
+def test_invalid_type_names_are_rejected(bad: str) -> None:
+    with pytest.raises(ActorConfigError, match=repr(bad).replace("?", r"\?").replace(".", r"\.")):
+        _register(Bindings, bad)
+
+
+def test_unknown_callback_parameters_are_rejected() -> None:
+    class Odd(Actor):
+        @reminder("r")
+        async def on_reminder(self, payload: str) -> None:
+            pass
+
+    with pytest.raises(ActorConfigError, match="'payload'"):
+        _register(Odd)
+
+
+def test_two_catch_all_reminders_are_rejected() -> None:
+    class Greedy(Actor):
+        @reminder
+        async def one(self) -> None:
+            pass
+
+        @reminder
+        async def two(self) -> None:
+            pass
+
+    with pytest.raises(ActorConfigError, match="two catch-all"):
+        _register(Greedy)
+
+
+def test_duplicate_timer_callbacks_are_rejected() -> None:
+    class Timers(Actor):
+        @timer("tick")
+        async def one(self) -> None:
+            pass
+
+        @timer("tick")
+        async def two(self) -> None:
+            pass
+
+    with pytest.raises(ActorConfigError, match="'tick'"):
+        _register(Timers)
+
+
+def test_non_actor_classes_are_rejected() -> None:
+    class Plain:
+        pass
+
+    with pytest.raises(ActorConfigError, match="subclasses of dapr_actors_fastapi.Actor"):
+        _register(Plain)
+
+
+def test_a_type_name_registers_once_per_runtime() -> None:
+    runtime = ActorRuntime()
+    runtime.actor("x")(Bindings)
+    with pytest.raises(ActorConfigError, match="'x' is already registered"):
+        runtime.actor("x")(Bindings)
+
+
+def test_decorators_return_the_function_unchanged() -> None:
+    async def handler(self: Actor) -> None:
+        pass
+
+    assert method(handler) is handler
+    assert method("name")(handler) is handler
+    assert reminder("r")(handler) is handler
+    assert timer(handler) is handler
+    with pytest.raises(TypeError, match="not both"):
+        method("a", name="b")
