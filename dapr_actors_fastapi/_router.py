@@ -209,6 +209,8 @@ class ActorCallbackEndpoint:
         send: Send,
     ) -> None:
         where = f"{host.actor_type.name} {kind} {name!r}"
+        if not name:
+            raise ActorMethodNotFound(f"{kind} callback for {host.actor_type.name!r} has no name")
         envelope = parse_callback_envelope(
             await _read_body(receive, self._limit, headers.content_length), where
         )

@@ -1,0 +1,352 @@
+"""The callback routes daprd calls: statuses (P1–P7), reminders, timers, deactivation, auth."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import BaseModel
+
+from dapr_actors_fastapi import (
+    Actor,
+    ActorError,
+    ActorRuntime,
+    Turn,
+    current_turn,
+    method,
+    reminder,
+    timer,
+)
+
+from .conftest import error_body, make_app
+
+
+class Alert(BaseModel):
+    level: int
+
+
+class Conflict(ActorError):
+    status_code = 409
+    error_code = "ERR_TROOPER_BUSY"
+
+
+class Trooper(Actor):
+    """Records what happened to it in a list shared by the test."""
+
+    journal: list[Any]
+
+    async def on_activate(self) -> None:
+        self.journal.append(("activate", self.id))
+
+    async def on_deactivate(self) -> None:
+        self.journal.append(("deactivate", self.id))
+
+    @method
+    async def shoot(self) -> str:
+        return "pew"
+
+    @method
+    async def fail(self) -> None:
+        raise ValueError("blaster jammed")
+
+    @method
+    async def busy(self) -> None:
+        raise Conflict("already shooting", details={"retryAfter": 1})
+
+    @method
+    async def turn(self) -> dict[str, Any]:
+        turn = current_turn()
+        assert turn is not None
+        return turn._asdict()
+
+    @reminder("checkRebels")
+    async def check_rebels(self, data: Alert, due_time: str, period: str) -> None:
+        self.journal.append(("checkRebels", data.level, due_time, period))
+
+    @reminder
+    async def any_reminder(self, name: str, data: Any = None) -> None:
+        self.journal.append(("reminder", name, data))
+
+    @timer("myEventHandler")
+    async def my_event_handler(self, data: str | None = None) -> None:
+        self.journal.append(("timer", data))
+
+    @timer
+    async def patrol(self, name: str) -> None:
+        self.journal.append(("patrol", name))
+
+
+@pytest.fixture
+def journal() -> list[Any]:
+    return []
+
+
+def client_for(runtime: ActorRuntime, journal: list[Any]) -> Iterator[TestClient]:
+    actor_class = type("JournaledTrooper", (Trooper,), {"journal": journal})
+    runtime.actor("stormtrooper")(actor_class)
+    with TestClient(make_app(runtime)) as client:
+        yield client
+
+
+@pytest.fixture
+def client(journal: list[Any]) -> Iterator[TestClient]:
+    yield from client_for(ActorRuntime(), journal)
+
+
+# -- methods ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("verb", ["PUT", "POST"])
+def test_success_is_exactly_200(client: TestClient, verb: str) -> None:
+    response = client.request(verb, "/actors/stormtrooper/50/method/shoot")
+    assert response.status_code == 200
+    assert response.json() == "pew"
+
+
+def test_first_call_activates_once(client: TestClient, journal: list[Any]) -> None:
+    client.put("/actors/stormtrooper/50/method/shoot")
+    client.put("/actors/stormtrooper/50/method/shoot")
+    client.put("/actors/stormtrooper/51/method/shoot")
+    assert journal == [("activate", "50"), ("activate", "51")]
+
+
+def test_unknown_type_or_method_is_404(client: TestClient) -> None:
+    unknown_type = client.put("/actors/tiefighter/1/method/shoot")
+    assert unknown_type.status_code == 404
+    assert "'tiefighter'" in error_body(unknown_type)["message"]
+    unknown_method = client.put("/actors/stormtrooper/1/method/dance")
+    assert unknown_method.status_code == 404
+    assert "'dance'" in error_body(unknown_method)["message"]
+    assert client.put("/actors/stormtrooper/1/method/remind/").status_code == 404
+
+
+def test_other_verbs_are_405(client: TestClient) -> None:
+    assert client.get("/actors/stormtrooper/1/method/shoot").status_code == 405
+
+
+def test_actor_exception_is_500_with_dapr_error_body(client: TestClient) -> None:
+    response = client.put("/actors/stormtrooper/1/method/fail")
+    assert response.status_code == 500
+    assert response.json() == {
+        "errorCode": "ERR_ACTOR_METHOD",
+        "message": "blaster jammed",
+        "type": "ValueError",
+    }
+    assert "x-daprerrorresponseheader" not in response.headers
+
+
+def test_actor_errors_choose_their_own_status(client: TestClient) -> None:
+    response = client.put("/actors/stormtrooper/1/method/busy")
+    assert response.status_code == 409
+    assert response.json() == {
+        "errorCode": "ERR_TROOPER_BUSY",
+        "message": "already shooting",
+        "retryAfter": 1,
+    }
+
+
+def test_header_error_style_answers_200_with_the_dapr_error_header(journal: list[Any]) -> None:
+    for client in client_for(ActorRuntime(error_style="header"), journal):
+        response = client.put("/actors/stormtrooper/1/method/fail")
+        assert response.status_code == 200
+        assert response.headers["x-daprerrorresponseheader"] == "true"
+        assert error_body(response)["message"] == "blaster jammed"
+        # Framework errors keep their status: only the actor's own failures are rewritten.
+        assert client.put("/actors/stormtrooper/1/method/dance").status_code == 404
+
+
+def test_turn_context_carries_the_propagated_headers(client: TestClient) -> None:
+    headers = {
+        "dapr-reentrancy-id": "chain-1",
+        "traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+        "tracestate": "congo=t61rcWkgMzE",
+    }
+    response = client.put("/actors/stormtrooper/7/method/turn", headers=headers)
+    assert Turn(**response.json()) == Turn(
+        kind="method",
+        name="turn",
+        actor_type="stormtrooper",
+        actor_id="7",
+        reentrancy_id="chain-1",
+        traceparent=headers["traceparent"],
+        tracestate=headers["tracestate"],
+    )
+    assert current_turn() is None
+
+
+def test_ids_with_url_significant_characters_are_decoded(client: TestClient) -> None:
+    response = client.put("/actors/stormtrooper/TK%20421/method/turn")
+    assert response.json()["actor_id"] == "TK 421"
+
+
+# -- reminders ----------------------------------------------------------------------------------
+
+
+def test_named_reminder_gets_typed_data_and_daprd_empty_strings(
+    client: TestClient, journal: list[Any]
+) -> None:
+    body = {"data": {"level": 3}, "dueTime": "", "period": ""}
+    response = client.put("/actors/stormtrooper/50/method/remind/checkRebels", json=body)
+    assert (response.status_code, response.content) == (200, b"")
+    assert journal[-1] == ("checkRebels", 3, "", "")
+
+
+def test_reminder_as_registered_in_the_seed(client: TestClient, journal: list[Any]) -> None:
+    body = {"data": {"level": 1}, "dueTime": "1m", "period": "20s"}
+    client.put("/actors/stormtrooper/50/method/remind/checkRebels", json=body)
+    assert journal[-1] == ("checkRebels", 1, "1m", "20s")
+
+
+def test_bad_reminder_data_is_400_naming_the_field(client: TestClient) -> None:
+    body = {"data": {"level": "high"}, "dueTime": "", "period": ""}
+    response = client.put("/actors/stormtrooper/50/method/remind/checkRebels", json=body)
+    assert response.status_code == 400
+    assert "data.level" in error_body(response)["message"]
+
+
+def test_catch_all_reminder_learns_the_name(client: TestClient, journal: list[Any]) -> None:
+    client.put("/actors/stormtrooper/50/method/remind/other", json={"data": [1], "dueTime": ""})
+    client.put("/actors/stormtrooper/50/method/remind/bare")  # no body at all
+    assert journal[-2:] == [("reminder", "other", [1]), ("reminder", "bare", None)]
+
+
+def test_reminder_without_handler_is_404() -> None:
+    class Quiet(Actor):
+        pass
+
+    runtime = ActorRuntime()
+    runtime.actor(Quiet)
+    with TestClient(make_app(runtime)) as client:
+        response = client.put("/actors/Quiet/1/method/remind/ping", json={})
+        assert response.status_code == 404
+        assert "@reminder" in error_body(response)["message"]
+
+
+@pytest.mark.parametrize("body", [b"[1]", b"{not json", b'"text"'])
+def test_malformed_callback_bodies_are_400(client: TestClient, body: bytes) -> None:
+    response = client.put("/actors/stormtrooper/1/method/remind/checkRebels", content=body)
+    assert response.status_code == 400
+
+
+# -- timers -------------------------------------------------------------------------------------
+
+
+def test_timer_dispatches_on_the_callback_name(client: TestClient, journal: list[Any]) -> None:
+    body = {"data": "hello", "callback": "myEventHandler", "dueTime": "0s", "period": "10s"}
+    response = client.put("/actors/stormtrooper/50/method/timer/checkRebels", json=body)
+    assert (response.status_code, response.content) == (200, b"")
+    assert journal[-1] == ("timer", "hello")
+
+
+def test_timer_with_empty_callback_falls_back_to_the_timer_name(
+    client: TestClient, journal: list[Any]
+) -> None:
+    client.put("/actors/stormtrooper/50/method/timer/patrol", json={"callback": ""})
+    client.put("/actors/stormtrooper/50/method/timer/myEventHandler")
+    assert journal[-2:] == [("patrol", "patrol"), ("timer", None)]
+
+
+def test_timer_with_unknown_callback_is_404(client: TestClient) -> None:
+    response = client.put("/actors/stormtrooper/1/method/timer/t", json={"callback": "nope"})
+    assert response.status_code == 404
+    assert "myEventHandler" in error_body(response)["message"]
+    no_fallback = client.put("/actors/stormtrooper/1/method/timer/checkRebels", json={})
+    assert no_fallback.status_code == 404
+
+
+# -- deactivation -------------------------------------------------------------------------------
+
+
+def test_deactivate_runs_the_hook_and_the_next_call_reactivates(
+    client: TestClient, journal: list[Any]
+) -> None:
+    client.put("/actors/stormtrooper/50/method/shoot")
+    response = client.delete("/actors/stormtrooper/50")
+    assert (response.status_code, response.content) == (200, b"")
+    client.put("/actors/stormtrooper/50/method/shoot")
+    assert journal == [("activate", "50"), ("deactivate", "50"), ("activate", "50")]
+
+
+def test_deactivating_an_inactive_id_is_200_without_hooks(
+    client: TestClient, journal: list[Any]
+) -> None:
+    assert client.delete("/actors/stormtrooper/never").status_code == 200
+    client.put("/actors/stormtrooper/50/method/shoot")
+    client.delete("/actors/stormtrooper/50")
+    assert client.delete("/actors/stormtrooper/50").status_code == 200
+    assert journal == [("activate", "50"), ("deactivate", "50")]
+
+
+def test_deactivating_an_unknown_type_is_400(client: TestClient) -> None:
+    response = client.delete("/actors/tiefighter/1")
+    assert response.status_code == 400
+    assert "'tiefighter'" in error_body(response)["message"]
+
+
+def test_failing_on_deactivate_is_500_and_still_drops_the_actor() -> None:
+    activations: list[str] = []
+
+    class Fragile(Actor):
+        async def on_activate(self) -> None:
+            activations.append(self.id)
+
+        async def on_deactivate(self) -> None:
+            raise RuntimeError("cannot let go")
+
+        @method
+        async def poke(self) -> None:
+            pass
+
+    runtime = ActorRuntime()
+    runtime.actor(Fragile)
+    with TestClient(make_app(runtime)) as client:
+        client.put("/actors/Fragile/1/method/poke")
+        response = client.delete("/actors/Fragile/1")
+        assert response.status_code == 500
+        assert error_body(response)["message"] == "cannot let go"
+        client.put("/actors/Fragile/1/method/poke")
+    assert activations == ["1", "1"]
+
+
+# -- health, tokens, limits ---------------------------------------------------------------------
+
+
+def test_healthz_is_200(client: TestClient) -> None:
+    assert client.get("/healthz").status_code == 200
+
+
+def test_app_token_guards_every_route_but_healthz(journal: list[Any]) -> None:
+    for client in client_for(ActorRuntime(app_api_token="s3cret"), journal):
+        for verb, path in [
+            ("PUT", "/actors/stormtrooper/1/method/shoot"),
+            ("PUT", "/actors/stormtrooper/1/method/remind/checkRebels"),
+            ("PUT", "/actors/stormtrooper/1/method/timer/patrol"),
+            ("DELETE", "/actors/stormtrooper/1"),
+            ("GET", "/dapr/config"),
+        ]:
+            denied = client.request(verb, path, headers={"dapr-api-token": "guess"})
+            assert denied.status_code == 401, path
+            assert error_body(denied)["errorCode"] == "ERR_API_TOKEN"
+            assert client.request(verb, path).status_code == 401, path
+        assert client.get("/healthz").status_code == 200
+        ok = client.put("/actors/stormtrooper/1/method/shoot", headers={"dapr-api-token": "s3cret"})
+        assert ok.status_code == 200
+        assert journal == [("activate", "1")]  # nothing denied reached the actor
+
+
+def test_bodies_over_the_limit_are_413(journal: list[Any]) -> None:
+    for client in client_for(ActorRuntime(max_body_size=1024), journal):
+        big = client.put("/actors/stormtrooper/1/method/shoot", content=b"x" * 1025)
+        assert big.status_code == 413
+        assert "1024" in error_body(big)["message"]
+
+        def chunks() -> Iterator[bytes]:  # no Content-Length: the limit holds while streaming
+            yield b"x" * 1000
+            yield b"x" * 1000
+
+        streamed = client.put("/actors/stormtrooper/1/method/shoot", content=chunks())
+        assert streamed.status_code == 413
+        fits = client.put("/actors/stormtrooper/1/method/shoot", content=b"x" * 1024)
+        assert fits.status_code == 200
