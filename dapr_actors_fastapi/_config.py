@@ -54,7 +54,9 @@ def validate_settings(values: Mapping[str, Any]) -> dict[str, Any]:
         if value is None:
             continue
         if name not in _SETTING_NAMES:
-            raise ActorConfigError(f"unknown actor setting {name!r}; known: {sorted(_SETTING_NAMES)}")
+            raise ActorConfigError(
+                f"unknown actor setting {name!r}; known: {sorted(_SETTING_NAMES)}"
+            )
         clean[name] = _validate_setting(name, value)
     return clean
 

@@ -267,7 +267,9 @@ def _whole_body_decoder(parameter: inspect.Parameter, annotation: Any, where: st
             if default is inspect.Parameter.empty:
                 raise InvalidActorRequest(
                     f"invalid request body for {where}: a JSON body is required for {name!r}",
-                    details={"errors": [{"loc": ["body"], "msg": "Field required", "type": "missing"}]},
+                    details={
+                        "errors": [{"loc": ["body"], "msg": "Field required", "type": "missing"}]
+                    },
                 )
             return {}
         try:
@@ -291,7 +293,10 @@ def _keyed_body_decoder(
     fields: dict[str, Any] = {}
     for parameter, annotation in parameters:
         default = parameter.default
-        fields[parameter.name] = (annotation, ... if default is inspect.Parameter.empty else default)
+        fields[parameter.name] = (
+            annotation,
+            ... if default is inspect.Parameter.empty else default,
+        )
     model_name = re.sub(r"\W", "_", where.title().replace(".", "_")) + "Body"
     try:
         model: type[BaseModel] = create_model(model_name, **fields)
@@ -332,7 +337,9 @@ def _is_model_like(annotation: Any) -> bool:
 def _result_encoder(return_type: Any, where: str) -> Callable[[Any], bytes | Response | None]:
     if return_type is None or return_type is type(None):
         return lambda result: None
-    if return_type is bytes or (isinstance(return_type, type) and issubclass(return_type, Response)):
+    if return_type is bytes or (
+        isinstance(return_type, type) and issubclass(return_type, Response)
+    ):
         return lambda result: result
     serializer = _adapter(return_type, where).serializer
 
@@ -370,7 +377,9 @@ def parse_callback_envelope(body: bytes, where: str) -> dict[str, Any]:
     try:
         envelope = json.loads(body)
     except ValueError as error:
-        raise InvalidActorRequest(f"invalid callback body for {where}: not JSON ({error})") from None
+        raise InvalidActorRequest(
+            f"invalid callback body for {where}: not JSON ({error})"
+        ) from None
     if not isinstance(envelope, dict):
         raise InvalidActorRequest(
             f"invalid callback body for {where}: expected a JSON object with 'data', "
@@ -386,7 +395,9 @@ def _string_field(envelope: Mapping[str, Any], key: str, where: str) -> str:
     return value
 
 
-def _invalid_body(where: str, error: ValidationError, prefix: tuple[str, ...]) -> InvalidActorRequest:
+def _invalid_body(
+    where: str, error: ValidationError, prefix: tuple[str, ...]
+) -> InvalidActorRequest:
     errors = [
         {"loc": [*prefix, *entry["loc"]], "msg": entry["msg"], "type": entry["type"]}
         for entry in error.errors(include_url=False, include_input=False)

@@ -50,7 +50,9 @@ def _decorator(kind: HandlerKind, name_or_function: Any, name: str | None) -> An
 @overload
 def method(name_or_function: F, /) -> F: ...
 @overload
-def method(name_or_function: str | None = None, /, *, name: str | None = None) -> Callable[[F], F]: ...
+def method(
+    name_or_function: str | None = None, /, *, name: str | None = None
+) -> Callable[[F], F]: ...
 def method(name_or_function: Any = None, /, *, name: str | None = None) -> Any:
     """Expose an async actor method at ``PUT /actors/{type}/{id}/method/{name}``.
 
@@ -63,7 +65,9 @@ def method(name_or_function: Any = None, /, *, name: str | None = None) -> Any:
 @overload
 def reminder(name_or_function: F, /) -> F: ...
 @overload
-def reminder(name_or_function: str | None = None, /, *, name: str | None = None) -> Callable[[F], F]: ...
+def reminder(
+    name_or_function: str | None = None, /, *, name: str | None = None
+) -> Callable[[F], F]: ...
 def reminder(name_or_function: Any = None, /, *, name: str | None = None) -> Any:
     """Handle the reminder called ``name`` (``PUT .../method/remind/{name}``).
 
@@ -76,7 +80,9 @@ def reminder(name_or_function: Any = None, /, *, name: str | None = None) -> Any
 @overload
 def timer(name_or_function: F, /) -> F: ...
 @overload
-def timer(name_or_function: str | None = None, /, *, name: str | None = None) -> Callable[[F], F]: ...
+def timer(
+    name_or_function: str | None = None, /, *, name: str | None = None
+) -> Callable[[F], F]: ...
 def timer(name_or_function: Any = None, /, *, name: str | None = None) -> Any:
     """Make an async method a timer callback, addressed by the ``callback`` name daprd sends.
 

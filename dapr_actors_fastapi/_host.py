@@ -176,8 +176,8 @@ class ActorTypeHost:
             self._drop(actor_id, slot)
             slot.leave(inflight)
 
-    async def deactivate_all(self, timeout: float) -> tuple[int, int]:
-        """Deactivate every active actor concurrently within ``timeout`` seconds.
+    async def deactivate_all(self, drain_seconds: float) -> tuple[int, int]:
+        """Deactivate every active actor concurrently within ``drain_seconds``.
 
         Returns (deactivated, unfinished); hook errors are logged, not raised.
         """
@@ -185,7 +185,7 @@ class ActorTypeHost:
         if not ids:
             return 0, 0
         tasks = [asyncio.ensure_future(self._deactivate_logged(actor_id)) for actor_id in ids]
-        done, pending = await asyncio.wait(tasks, timeout=timeout)
+        done, pending = await asyncio.wait(tasks, timeout=drain_seconds)
         for task in pending:
             task.cancel()
         if pending:

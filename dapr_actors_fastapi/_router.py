@@ -59,7 +59,7 @@ _TIMER_PREFIX = "timer/"
 class _Headers:
     """The few request headers the runtime reads, found in one pass over the raw list."""
 
-    __slots__ = ("reentrancy_id", "traceparent", "tracestate", "token", "content_length")
+    __slots__ = ("content_length", "reentrancy_id", "token", "traceparent", "tracestate")
 
     def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
         self.reentrancy_id: str | None = None
@@ -153,12 +153,12 @@ class ActorCallbackEndpoint:
         except ActorError as error:
             await _send_error(send, error)
         except TurnFailed as failure:
-            error = _actor_error(failure.error, type_name, actor_id, target)
+            actor_error = _actor_error(failure.error, type_name, actor_id, target)
             if self._header_errors and not target.startswith((_REMIND_PREFIX, _TIMER_PREFIX)):
-                body = json.dumps(error.to_body()).encode()
+                body = json.dumps(actor_error.to_body()).encode()
                 await _send_body(send, 200, body, _JSON, _ERROR_HEADER)
             else:
-                await _send_error(send, error)
+                await _send_error(send, actor_error)
 
     async def _method(
         self,
@@ -190,7 +190,9 @@ class ActorCallbackEndpoint:
             headers.tracestate,
         )
         chain = reentrancy_id if host.reentrant else None
-        encoded = await host.run_turn(actor_id, turn, chain, binding.function, kwargs, binding.encode)
+        encoded = await host.run_turn(
+            actor_id, turn, chain, binding.function, kwargs, binding.encode
+        )
         if encoded is None:
             await _send_body(send, 200, b"", None)
         elif isinstance(encoded, bytes):
@@ -268,7 +270,9 @@ class DeactivateEndpoint:
         except ActorError as error:
             await _send_error(send, error)
         except TurnFailed as failure:
-            await _send_error(send, _actor_error(failure.error, type_name, actor_id, "on_deactivate"))
+            await _send_error(
+                send, _actor_error(failure.error, type_name, actor_id, "on_deactivate")
+            )
 
 
 class ConfigEndpoint:
@@ -310,7 +314,9 @@ def build_router(runtime: ActorRuntime) -> APIRouter:
                 methods=["DELETE"],
                 include_in_schema=False,
             ),
-            Route("/dapr/config", ConfigEndpoint(runtime), methods=["GET"], include_in_schema=False),
+            Route(
+                "/dapr/config", ConfigEndpoint(runtime), methods=["GET"], include_in_schema=False
+            ),
             Route("/healthz", HealthEndpoint(), methods=["GET"], include_in_schema=False),
         ]
     )

@@ -89,8 +89,14 @@ class ActorRuntime:
         )
         self._scan_interval = duration_setting("scan_interval", scan_interval)
         self._reentrancy_configured = reentrancy is not None
-        if isinstance(max_body_size, bool) or not isinstance(max_body_size, int) or max_body_size < 1:
-            raise ActorConfigError(f"max_body_size must be a positive int of bytes, got {max_body_size!r}")
+        if (
+            isinstance(max_body_size, bool)
+            or not isinstance(max_body_size, int)
+            or max_body_size < 1
+        ):
+            raise ActorConfigError(
+                f"max_body_size must be a positive int of bytes, got {max_body_size!r}"
+            )
         self.max_body_size = max_body_size
         if error_style not in ("status", "header"):
             raise ActorConfigError(f"error_style must be 'status' or 'header', got {error_style!r}")
@@ -231,8 +237,8 @@ class ActorRuntime:
 
     async def _deactivate_type(self, host: ActorTypeHost) -> None:
         name = host.actor_type.name
-        timeout = host.actor_type.settings.drain_timeout / SECOND
-        done, unfinished = await host.deactivate_all(timeout)
+        drain_seconds = host.actor_type.settings.drain_timeout / SECOND
+        done, unfinished = await host.deactivate_all(drain_seconds)
         if done:
             logger.info("deactivated %d %r actors at shutdown", done, name)
         if unfinished:
@@ -240,5 +246,5 @@ class ActorRuntime:
                 "%d %r actors did not deactivate within drain_timeout=%ss and were cancelled",
                 unfinished,
                 name,
-                timeout,
+                drain_seconds,
             )

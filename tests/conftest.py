@@ -52,14 +52,14 @@ async def serve(app: FastAPI) -> AsyncIterator[str]:
 
 
 async def poll_until(
-    condition: Callable[[], bool], *, what: str, timeout: float = 5.0, interval: float = 0.005
+    condition: Callable[[], bool], *, what: str, seconds: float = 5.0, interval: float = 0.005
 ) -> None:
     """Wait for ``condition`` with a deadline instead of a fixed sleep."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + seconds
     while not condition():
         if loop.time() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+            raise AssertionError(f"timed out after {seconds}s waiting for {what}")
         await asyncio.sleep(interval)
 
 

@@ -211,7 +211,8 @@ def chain_actor(gate: Gate, log: list[Any], client: list[httpx.AsyncClient]) -> 
         async def ping_pong(self, hops: int) -> int:
             """Call the other actor, which calls back here: A -> B -> A."""
             turn = current_turn()
-            assert turn is not None and turn.reentrancy_id is not None
+            assert turn is not None
+            assert turn.reentrancy_id is not None
             if hops == 0:
                 return 0
             other = "B" if self.id == "A" else "A"
