@@ -1,0 +1,53 @@
+"""The public API is one import with a curated, sorted ``__all__``."""
+
+from __future__ import annotations
+
+import dapr_actors_fastapi
+
+EXPECTED = {
+    "Actor",
+    "ActorConfigError",
+    "ActorError",
+    "ActorMethodNotFound",
+    "ActorRuntime",
+    "ActorSettings",
+    "ActorType",
+    "ActorTypeNotFound",
+    "DaprActorsError",
+    "InvalidActorRequest",
+    "InvalidApiToken",
+    "RequestBodyTooLarge",
+    "StackDepthExceeded",
+    "Turn",
+    "current_turn",
+    "method",
+    "reminder",
+    "timer",
+}
+
+
+def test_all_is_exactly_the_public_api_and_sorted() -> None:
+    assert set(dapr_actors_fastapi.__all__) == EXPECTED
+    assert dapr_actors_fastapi.__all__ == sorted(dapr_actors_fastapi.__all__)
+
+
+def test_every_exported_name_resolves_and_names_this_package() -> None:
+    for name in dapr_actors_fastapi.__all__:
+        member = getattr(dapr_actors_fastapi, name)
+        assert member.__module__.startswith("dapr_actors_fastapi"), name
+
+
+def test_no_private_module_leaks_into_the_namespace() -> None:
+    public = {name for name in vars(dapr_actors_fastapi) if not name.startswith("_")}
+    # Subpackages and public modules import as attributes; nothing else is exposed.
+    assert public - EXPECTED <= {"exceptions", "durations"}
+
+
+def test_errors_subclass_the_builtins_that_fit() -> None:
+    assert issubclass(dapr_actors_fastapi.ActorConfigError, ValueError)
+    assert issubclass(dapr_actors_fastapi.ActorTypeNotFound, LookupError)
+    assert issubclass(dapr_actors_fastapi.ActorMethodNotFound, LookupError)
+    assert issubclass(dapr_actors_fastapi.InvalidActorRequest, ValueError)
+    assert issubclass(dapr_actors_fastapi.InvalidApiToken, PermissionError)
+    assert issubclass(dapr_actors_fastapi.StackDepthExceeded, RuntimeError)
+    assert issubclass(dapr_actors_fastapi.ActorError, dapr_actors_fastapi.DaprActorsError)
