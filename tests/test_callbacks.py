@@ -350,3 +350,99 @@ def test_bodies_over_the_limit_are_413(journal: list[Any]) -> None:
         assert streamed.status_code == 413
         fits = client.put("/actors/stormtrooper/1/method/shoot", content=b"x" * 1024)
         assert fits.status_code == 200
+
+
+# -- hooks ----------------------------------------------------------------------------------------
+
+
+class Hooked(Actor):
+    events: list[Any]
+    fail_activation: list[bool]
+
+    async def on_activate(self) -> None:
+        if self.fail_activation and self.fail_activation.pop():
+            raise ConnectionError("state store unreachable")
+        self.events.append("activate")
+
+    async def on_turn_start(self, turn: Turn) -> None:
+        self.events.append(f"start {turn.kind} {turn.name}")
+
+    async def on_turn_end(self, turn: Turn) -> None:
+        self.events.append(f"end {turn.kind} {turn.name}")
+
+    async def on_turn_error(self, turn: Turn, error: Exception) -> None:
+        self.events.append(f"error {turn.kind} {turn.name}: {error}")
+        if "twice" in str(error):
+            raise RuntimeError("the error hook failed too")
+
+    @method
+    async def work(self) -> str:
+        self.events.append("work")
+        return "ok"
+
+    @method
+    async def fail(self, message: str) -> None:
+        raise KeyError(message)
+
+    @reminder("r")
+    async def on_reminder(self) -> None:
+        self.events.append("remind")
+
+
+@pytest.fixture
+def hooked() -> Iterator[tuple[TestClient, list[Any], list[bool]]]:
+    events: list[Any] = []
+    fail_activation: list[bool] = []
+    runtime = ActorRuntime()
+    actor_class = type(
+        "HookedActor", (Hooked,), {"events": events, "fail_activation": fail_activation}
+    )
+    runtime.actor("hooked")(actor_class)
+    with TestClient(make_app(runtime)) as client:
+        yield client, events, fail_activation
+
+
+def test_turn_hooks_wrap_each_handler(hooked: tuple[TestClient, list[Any], list[bool]]) -> None:
+    client, events, _ = hooked
+    client.put("/actors/hooked/1/method/work")
+    client.put("/actors/hooked/1/method/remind/r", json={})
+    assert events == [
+        "activate",
+        "start method work",
+        "work",
+        "end method work",
+        "start reminder r",
+        "remind",
+        "end reminder r",
+    ]
+
+
+def test_turn_error_hook_sees_the_failure(
+    hooked: tuple[TestClient, list[Any], list[bool]], caplog: pytest.LogCaptureFixture
+) -> None:
+    client, events, _ = hooked
+    response = client.put("/actors/hooked/1/method/fail", json={"message": "lost"})
+    assert response.status_code == 500
+    assert error_body(response)["type"] == "KeyError"
+    assert events[-2:] == ["start method fail", "error method fail: 'lost'"]
+    # A failing error hook is logged; the caller still gets the original error.
+    again = client.put("/actors/hooked/1/method/fail", json={"message": "twice"})
+    assert error_body(again)["message"] == "'twice'"
+    assert "on_turn_error" in caplog.text
+
+
+def test_failed_activation_is_500_and_the_next_call_activates_again(
+    hooked: tuple[TestClient, list[Any], list[bool]],
+) -> None:
+    client, events, fail_activation = hooked
+    fail_activation.append(True)
+    response = client.put("/actors/hooked/1/method/work")
+    assert response.status_code == 500
+    assert error_body(response) == {
+        "errorCode": "ERR_ACTOR_METHOD",
+        "message": "state store unreachable",
+        "type": "ConnectionError",
+    }
+    assert events == ["error method work: state store unreachable"]
+    assert client.put("/actors/hooked/1/method/work").status_code == 200
+    assert events[1:3] == ["activate", "start method work"]
