@@ -25,6 +25,9 @@ MINUTE = 60 * SECOND
 HOUR = 60 * MINUTE
 
 _MAX_DURATION = 2**63 - 1
+_MIN_DURATION = -(2**63)
+_GO_MAGNITUDE_LIMIT = 2**63  # Go parses the magnitude as a uint64 and rejects anything above 1<<63
+_UINT64_MODULUS = 2**64
 _GO_UNITS = {
     "ns": NANOSECOND,
     "us": MICROSECOND,
@@ -49,19 +52,22 @@ def parse_go_duration(text: str) -> int:
     if s == "0":
         return 0
     if not s:
-        raise ValueError(f"time: invalid duration {text!r}")
+        raise _invalid_go_duration(text)
     total = 0
     while s:
         if s[0] != "." and s[0] not in _ASCII_DIGITS:
-            raise ValueError(f"time: invalid duration {text!r}")
-        whole, s = _leading_digits(s)
-        fraction, scale, has_fraction = 0, 1, False
+            raise _invalid_go_duration(text)
+        whole_digits, s = _leading_digits(s)
+        whole = _leading_int(whole_digits)
+        if whole is None:
+            raise _invalid_go_duration(text)
+        fraction, scale, has_fraction = 0, 1.0, False
         if s.startswith("."):
             fraction_digits, s = _leading_digits(s[1:])
             has_fraction = fraction_digits != ""
             fraction, scale = _fraction_value(fraction_digits)
-        if whole == "" and not has_fraction:
-            raise ValueError(f"time: invalid duration {text!r}")
+        if whole_digits == "" and not has_fraction:
+            raise _invalid_go_duration(text)
         unit_end = 0
         while unit_end < len(s) and s[unit_end] != "." and s[unit_end] not in _ASCII_DIGITS:
             unit_end += 1
@@ -71,17 +77,25 @@ def parse_go_duration(text: str) -> int:
         if unit not in _GO_UNITS:
             raise ValueError(f"time: unknown unit {unit!r} in duration {text!r}")
         unit_ns = _GO_UNITS[unit]
-        value = int(whole or "0") * unit_ns
+        value = whole * unit_ns
         if fraction:
+            # Go goes through float64 here and truncates; int(float) does the same.
             value += int(float(fraction) * (unit_ns / scale))
-        total += value
-        if total > 2**63:
-            raise ValueError(f"time: invalid duration {text!r}")
+        if value > _GO_MAGNITUDE_LIMIT:
+            raise _invalid_go_duration(text)
+        # Go sums into a uint64: 1<<63 + 1<<63 wraps to 0 and passes its overflow check.
+        total = (total + value) % _UINT64_MODULUS
+        if total > _GO_MAGNITUDE_LIMIT:
+            raise _invalid_go_duration(text)
     if negative:
         return -total
     if total > _MAX_DURATION:
-        raise ValueError(f"time: invalid duration {text!r}")
+        raise _invalid_go_duration(text)
     return total
+
+
+def _invalid_go_duration(text: str) -> ValueError:
+    return ValueError(f"time: invalid duration {text!r}")
 
 
 def _leading_digits(s: str) -> tuple[str, str]:
@@ -91,18 +105,38 @@ def _leading_digits(s: str) -> tuple[str, str]:
     return s[:end], s[end:]
 
 
-def _fraction_value(digits: str) -> tuple[int, int]:
-    # Go stops accumulating once more digits would overflow; the rest are consumed but ignored.
-    fraction, scale = 0, 1
+def _leading_int(digits: str) -> int | None:
+    # Go's leadingInt, digit by digit: fails as soon as the value passes 1<<63, and a long run of
+    # leading zeros stays valid (Python's int() would refuse more than 4300 digits).
+    value = 0
     for digit in digits:
-        if fraction > (2**63 - 1) // 10:
+        value = value * 10 + int(digit)
+        if value > _GO_MAGNITUDE_LIMIT:
+            return None
+    return value
+
+
+def _fraction_value(digits: str) -> tuple[int, float]:
+    # Go stops accumulating once more digits would overflow; the rest are consumed but ignored.
+    # The scale is a float64 in Go too: past ~309 digits it becomes inf and the fraction adds 0.
+    fraction, scale = 0, 1.0
+    for digit in digits:
+        if fraction > _MAX_DURATION // 10:
             break
-        fraction, scale = fraction * 10 + int(digit), scale * 10
+        candidate = fraction * 10 + int(digit)
+        if candidate > _GO_MAGNITUDE_LIMIT:
+            break
+        fraction, scale = candidate, scale * 10
     return fraction, scale
 
 
 def format_go_duration(nanoseconds: int) -> str:
-    """Format nanoseconds like Go's ``Duration.String()`` (``"1h0m0s"``, ``"1.5s"``, ``"500ms"``)."""
+    """Format nanoseconds like Go's ``Duration.String()`` (``"1h0m0s"``, ``"1.5s"``, ``"500ms"``).
+
+    Raises ``ValueError`` outside Go's int64 range: daprd could not parse the result back.
+    """
+    if not _MIN_DURATION <= nanoseconds <= _MAX_DURATION:
+        raise ValueError(f"{nanoseconds} ns is outside the range of a Go duration")
     if nanoseconds == 0:
         return "0s"
     sign = "-" if nanoseconds < 0 else ""
@@ -152,7 +186,7 @@ def _go_atoi(text: str, original: str) -> int:
     if not _GO_ATOI.match(text):
         raise ValueError(f"invalid ISO 8601 duration {original!r}: {text!r} is not an integer")
     value = int(text)
-    if not -(2**63) <= value < 2**63:
+    if not _MIN_DURATION <= value <= _MAX_DURATION:
         raise ValueError(f"invalid ISO 8601 duration {original!r}: {text!r} is out of range")
     return value
 
@@ -205,7 +239,12 @@ def parse_iso8601_duration(text: str) -> ISODuration:
                     months = number
             start = i + 1
         i += 1
-    return ISODuration(years, months, days, nanos, repetitions)
+    return ISODuration(years, months, _wrap_int64(days), _wrap_int64(nanos), repetitions)
+
+
+def _wrap_int64(value: int) -> int:
+    # kit sums into Go's 64-bit int and time.Duration, which wrap silently instead of failing.
+    return (value - _MIN_DURATION) % _UINT64_MODULUS + _MIN_DURATION
 
 
 def to_nanoseconds(value: timedelta | str, *, field: str) -> int:
@@ -213,29 +252,50 @@ def to_nanoseconds(value: timedelta | str, *, field: str) -> int:
 
     Accepts a ``timedelta``, a Go duration string (``"90s"``, ``"1h30m"``) or an ISO 8601
     duration without calendar parts or repetitions (``"PT90S"``). ``field`` names the setting in
-    the error message.
+    the error message. The result fits a Go duration, as everything built from it goes to daprd.
     """
     if isinstance(value, timedelta):
-        micros = (value.days * 86_400 + value.seconds) * 1_000_000 + value.microseconds
-        return micros * MICROSECOND
-    if not isinstance(value, str):
+        nanoseconds: int | None = _timedelta_nanoseconds(value)
+    elif isinstance(value, str):
+        nanoseconds = _string_nanoseconds(value)
+    else:
         raise TypeError(
             f"{field} must be a timedelta or a duration string such as '30s' or 'PT30S', "
             f"got {type(value).__name__} {value!r}"
         )
+    if nanoseconds is None:
+        raise ValueError(
+            f"{field}={value!r} is not a duration: use a timedelta, a Go duration such as '30s' or "
+            "'1h30m', or an ISO 8601 duration such as 'PT30S' (no months or years)"
+        )
+    if not _MIN_DURATION <= nanoseconds <= _MAX_DURATION:
+        raise ValueError(
+            f"{field}={value!r} is out of range: a Go duration lies between "
+            "-2562047h47m16.854775808s and 2562047h47m16.854775807s"
+        )
+    return nanoseconds
+
+
+def _timedelta_nanoseconds(value: timedelta) -> int:
+    micros = (value.days * 86_400 + value.seconds) * 1_000_000 + value.microseconds
+    return micros * MICROSECOND
+
+
+def _string_nanoseconds(value: str) -> int | None:
     try:
         return parse_go_duration(value)
     except ValueError:
         pass
+    if value.endswith("\n"):
+        # isodate's pattern ends in "$", which also matches just before a final newline.
+        return None
     try:
         # isodate is strict (unlike dapr/kit's parser, which reads "PT5s" as zero), which is
-        # what a setting wants; a result with years or months is not a fixed length.
+        # what a setting wants; a result with years or months is not a fixed length. Huge
+        # fields overflow timedelta (OverflowError) rather than failing to parse.
         parsed = isodate.parse_duration(value)
-    except (isodate.ISO8601Error, ValueError):
-        parsed = None
+    except (ValueError, ArithmeticError):
+        return None
     if isinstance(parsed, timedelta):
-        return to_nanoseconds(parsed, field=field)
-    raise ValueError(
-        f"{field}={value!r} is not a duration: use a timedelta, a Go duration such as '30s' or "
-        "'1h30m', or an ISO 8601 duration such as 'PT30S' (no months or years)"
-    )
+        return _timedelta_nanoseconds(parsed)
+    return None
