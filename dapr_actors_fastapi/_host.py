@@ -51,6 +51,7 @@ class ActorTypeHost:
         self._slots: dict[str, _ActorSlot] = {}
         self._reentrant = actor_type.settings.reentrancy
         self._max_depth = actor_type.settings.max_stack_depth
+        self._turn_hooks = definition.overrides_turn_hooks
 
     @property
     def active_ids(self) -> list[str]:
@@ -88,8 +89,22 @@ class ActorTypeHost:
                 if slot.retired:
                     continue
                 token = _current_turn.set(turn)
+                instance = slot.instance
                 try:
-                    return await self._run(slot, actor_id, turn, handler, kwargs, encode)
+                    if instance is None:
+                        instance = await self._activate(slot, actor_id, turn)
+                    if self._turn_hooks:
+                        await instance.on_turn_start(turn)
+                    result = await handler(instance, **kwargs)
+                    if encode is not None:
+                        result = encode(result)
+                    if self._turn_hooks:
+                        await instance.on_turn_end(turn)
+                    return result
+                except Exception as error:
+                    if instance is not None and self.definition.overrides_turn_error:
+                        await self._report_turn_error(instance, turn, error)
+                    raise TurnFailed(error) from error
                 finally:
                     _current_turn.reset(token)
             finally:
@@ -97,33 +112,6 @@ class ActorTypeHost:
                 if slot.instance is None and slot.idle and not slot.retired:
                     # Activation failed and nobody is waiting: forget the id.
                     self._drop(actor_id, slot)
-
-    async def _run(
-        self,
-        slot: _ActorSlot,
-        actor_id: str,
-        turn: Turn,
-        handler: Handler,
-        kwargs: dict[str, Any],
-        encode: Callable[[Any], Any] | None,
-    ) -> Any:
-        instance = slot.instance
-        try:
-            if instance is None:
-                instance = await self._activate(slot, actor_id, turn)
-            hooks = self.definition.overrides_turn_hooks
-            if hooks:
-                await instance.on_turn_start(turn)
-            result = await handler(instance, **kwargs)
-            if encode is not None:
-                result = encode(result)
-            if hooks:
-                await instance.on_turn_end(turn)
-            return result
-        except Exception as error:
-            if instance is not None and self.definition.overrides_turn_error:
-                await self._report_turn_error(instance, turn, error)
-            raise TurnFailed(error) from error
 
     async def _activate(self, slot: _ActorSlot, actor_id: str, turn: Turn) -> Actor:
         instance = self.actor_type.actor_class(actor_id, self.actor_type)
