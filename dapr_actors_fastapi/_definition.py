@@ -24,13 +24,13 @@ import types
 import typing
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any, NotRequired, Union, get_args, get_origin
 
 from fastapi import params
 from pydantic import BaseModel, PydanticUserError, TypeAdapter, ValidationError, create_model
 from pydantic.fields import FieldInfo
-from typing_extensions import NotRequired, TypedDict
 from starlette.responses import Response
+from typing_extensions import TypedDict
 
 from ._actor import Actor
 from ._handlers import MARK_ATTRIBUTE, HandlerMark
@@ -317,7 +317,7 @@ def _keyed_body_decoder(
     model_name = re.sub(r"\W", "_", where.title().replace(".", "_")) + "Body"
     try:
         model: type[BaseModel] = create_model(model_name, **model_fields)
-        arguments = TypedDict(model_name + "Arguments", typed_fields)  # type: ignore[operator]
+        arguments = TypedDict(model_name + "Arguments", typed_fields)  # type: ignore[misc]
     except PydanticUserError as error:
         raise ActorConfigError(f"{where}: pydantic cannot handle its parameters: {error}") from None
     validator = _adapter(arguments, where).validator
