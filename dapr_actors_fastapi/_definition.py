@@ -112,6 +112,7 @@ class ActorDefinition:
     overrides_turn_hooks: bool
     overrides_turn_error: bool
     overrides_on_activate: bool
+    overrides_on_deactivate: bool
 
 
 def define_actor(actor_class: type[Actor], type_name: str) -> ActorDefinition:
@@ -152,6 +153,7 @@ def define_actor(actor_class: type[Actor], type_name: str) -> ActorDefinition:
         overrides_turn_hooks=_overrides(actor_class, "on_turn_start", "on_turn_end"),
         overrides_turn_error=_overrides(actor_class, "on_turn_error"),
         overrides_on_activate=_overrides(actor_class, "on_activate"),
+        overrides_on_deactivate=_overrides(actor_class, "on_deactivate"),
     )
 
 

@@ -169,16 +169,26 @@ class ActorTypeHost:
 
         Returns (deactivated, unfinished); hook errors are logged, not raised.
         """
+        retired = 0 if self.definition.overrides_on_deactivate else self._retire_idle()
         ids = self.active_ids
         if not ids:
-            return 0, 0
+            return retired, 0
         tasks = [asyncio.ensure_future(self._deactivate_logged(actor_id)) for actor_id in ids]
         done, pending = await asyncio.wait(tasks, timeout=drain_seconds)
         for task in pending:
             task.cancel()
         if pending:
             await asyncio.wait(pending)
-        return len(done), len(pending)
+        return retired + len(done), len(pending)
+
+    def _retire_idle(self) -> int:
+        """Drop every idle actor at once: without an ``on_deactivate`` there is nothing to run,
+        and a task per actor made shutdown with 100k actors take seconds."""
+        idle = [(actor_id, slot) for actor_id, slot in self._slots.items() if slot.idle]
+        for actor_id, slot in idle:
+            slot.retired = True
+            del self._slots[actor_id]
+        return sum(1 for _, slot in idle if slot.instance is not None)
 
     async def _deactivate_logged(self, actor_id: str) -> None:
         try:

@@ -131,6 +131,7 @@ class ActorCallbackEndpoint:
         self._hosts = runtime.hosts
         self._limit = runtime.max_body_size
         self._header_errors = runtime.error_style == "header"
+        self._token_required = runtime.requires_token
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path_params = scope["path_params"]
@@ -139,15 +140,17 @@ class ActorCallbackEndpoint:
         target: str = path_params["target"]
         headers = _Headers(scope["headers"])
         try:
-            if not self._runtime.token_matches(headers.token):
+            if self._token_required and not self._runtime.token_matches(headers.token):
                 raise InvalidApiToken()
             host = self._hosts.get(type_name)
             if host is None:
                 raise ActorTypeNotFound(type_name, list(self._hosts))
             if target.startswith(_REMIND_PREFIX):
-                await self._callback(host, actor_id, "reminder", target[7:], headers, receive, send)
+                name = target[len(_REMIND_PREFIX) :]
+                await self._callback(host, actor_id, "reminder", name, headers, receive, send)
             elif target.startswith(_TIMER_PREFIX):
-                await self._callback(host, actor_id, "timer", target[6:], headers, receive, send)
+                name = target[len(_TIMER_PREFIX) :]
+                await self._callback(host, actor_id, "timer", name, headers, receive, send)
             else:
                 await self._method(host, actor_id, target, headers, scope, receive, send)
         except ActorError as error:

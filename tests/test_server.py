@@ -101,3 +101,26 @@ async def test_deactivate_all_can_be_called_while_serving() -> None:
         await poll_until(lambda: "deactivate x" in log, what="deactivation")
         async with http.put("/actors/counter/x/method/increment") as response:
             assert await response.json() == 1
+
+
+async def test_deactivate_all_drops_actors_without_a_deactivation_hook() -> None:
+    activations: list[str] = []
+
+    class NoHook(Actor):
+        async def on_activate(self) -> None:
+            activations.append(self.id)
+
+        @method
+        async def touch(self) -> None:
+            pass
+
+    runtime = ActorRuntime()
+    runtime.actor(NoHook)
+    async with serve(make_app(runtime)) as url, aiohttp.ClientSession(url) as http:
+        for actor_id in ("a", "b", "a"):
+            async with http.put(f"/actors/NoHook/{actor_id}/method/touch") as response:
+                assert response.status == 200
+        await within(runtime.deactivate_all())
+        async with http.put("/actors/NoHook/a/method/touch") as response:
+            assert response.status == 200
+    assert activations == ["a", "b", "a"]
