@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import dapr_actors_fastapi
 
 EXPECTED = {
@@ -40,7 +43,18 @@ def test_every_exported_name_resolves_and_names_this_package() -> None:
 def test_no_private_module_leaks_into_the_namespace() -> None:
     public = {name for name in vars(dapr_actors_fastapi) if not name.startswith("_")}
     # Subpackages and public modules import as attributes; nothing else is exposed.
-    assert public - EXPECTED <= {"exceptions", "durations"}
+    assert public - EXPECTED <= {"exceptions", "durations", "sidecar"}
+
+
+def test_the_app_side_never_imports_the_dev_sidecar() -> None:
+    # Production runs next to daprd: importing the package must not load the dev sidecar.
+    code = (
+        "import sys, dapr_actors_fastapi\n"
+        "from dapr_actors_fastapi import ActorRuntime\n"
+        "ActorRuntime().router\n"
+        "assert not [m for m in sys.modules if m.startswith('dapr_actors_fastapi.sidecar')]"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=30)
 
 
 def test_errors_subclass_the_builtins_that_fit() -> None:

@@ -1,0 +1,267 @@
+"""The dev sidecar's actor runtime: hosted types, the active-actor table, turns, idle deactivation.
+
+Behaves as daprd intends (protocol.md §2, §4, §5, §6), not as its quirks (P16):
+
+* Hosted types and their settings come from the app's ``/dapr/config`` with daprd's rules:
+  ``entitiesConfig`` entries do not inherit top-level values (§2.5).
+* An actor becomes active on its first callback and stays active until it is deactivated;
+  state writes require an active actor (P15).
+* One turn per actor, FIFO, shared by method calls, reminders and timers; with reentrancy, a
+  request carrying the chain's ``Dapr-Reentrancy-Id`` joins it, up to ``maxStackDepth``.
+* Idle actors are deactivated every ``actorScanInterval`` (P9): the sidecar takes the actor's
+  turn (daprd instead cancels a running call), drops the actor, then sends ``DELETE``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .._turns import TurnQueue
+from ..durations import SECOND, parse_go_duration
+from ..exceptions import StackDepthExceeded
+from .channel import AppChannel, AppResponse, AppUnreachable
+from .errors import STACK_DEPTH, DaprError, invoke_failed
+
+logger = logging.getLogger("dapr_actors_fastapi.sidecar")
+
+DEFAULT_IDLE_TIMEOUT = 60 * 60 * SECOND  # daprd's DefaultIdleTimeout
+DEFAULT_SCAN_INTERVAL = 30 * SECOND
+DEFAULT_MAX_STACK_DEPTH = 32
+REENTRANCY_HEADER = "Dapr-Reentrancy-Id"
+
+
+@dataclass(frozen=True, slots=True)
+class HostedType:
+    """One actor type the app hosts, with the settings daprd would apply to it."""
+
+    name: str
+    idle_timeout: int = DEFAULT_IDLE_TIMEOUT  # nanoseconds
+    reentrant: bool = False
+    max_stack_depth: int = DEFAULT_MAX_STACK_DEPTH
+
+
+@dataclass(frozen=True)
+class ActorsConfig:
+    types: dict[str, HostedType] = field(default_factory=dict)
+    scan_interval: int = DEFAULT_SCAN_INTERVAL
+
+
+def parse_app_config(document: dict[str, Any]) -> ActorsConfig:
+    """Read the app's ``/dapr/config`` as daprd does (§2.4–2.5); log what daprd would."""
+    entities = document.get("entities")
+    if not isinstance(entities, list) or not entities:
+        return ActorsConfig()
+    try:
+        idle = _duration(document.get("actorIdleTimeout"), DEFAULT_IDLE_TIMEOUT)
+        scan = _duration(document.get("actorScanInterval"), DEFAULT_SCAN_INTERVAL)
+    except ValueError as error:
+        # daprd fails the registration of every type on an invalid top-level duration.
+        logger.warning("failed to register hosted actors: %s", error)
+        return ActorsConfig()
+    reentrant, depth = _reentrancy(document.get("reentrancy"))
+    types = {
+        name: HostedType(name, idle, reentrant, depth) for name in entities if isinstance(name, str)
+    }
+    for entry in document.get("entitiesConfig") or []:
+        if not isinstance(entry, dict):
+            continue
+        for name in entry.get("entities") or []:
+            if name not in types:
+                logger.warning("configuration specified for non-hosted actor type %r", name)
+                continue
+            types[name] = _entity_settings(name, entry)
+    return ActorsConfig(types, scan if scan > 0 else DEFAULT_SCAN_INTERVAL)
+
+
+def _entity_settings(name: str, entry: dict[str, Any]) -> HostedType:
+    # No inheritance from the top level: what the entry lacks takes daprd's defaults.
+    try:
+        idle = _duration(entry.get("actorIdleTimeout"), DEFAULT_IDLE_TIMEOUT)
+    except ValueError as error:
+        logger.warning("actor type %r: %s; using 60m", name, error)
+        idle = DEFAULT_IDLE_TIMEOUT
+    reentrant, depth = _reentrancy(entry.get("reentrancy"))
+    return HostedType(name, idle, reentrant, depth)
+
+
+def _duration(value: Any, default: int) -> int:
+    if value is None or value == "":
+        return default
+    if not isinstance(value, str):
+        raise ValueError(f"duration {value!r} is not a string")
+    return parse_go_duration(value)
+
+
+def _reentrancy(block: Any) -> tuple[bool, int]:
+    if not isinstance(block, dict):
+        return False, DEFAULT_MAX_STACK_DEPTH
+    depth = block.get("maxStackDepth")
+    return bool(block.get("enabled")), depth if isinstance(depth, int) else DEFAULT_MAX_STACK_DEPTH
+
+
+class ActiveActor(TurnQueue):
+    """An entry of the active table: the actor's turn queue and its idle deadline."""
+
+    __slots__ = ("idle_at", "retired")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.idle_at = 0.0
+        self.retired = False
+
+
+@dataclass(frozen=True, slots=True)
+class Callback:
+    """One call into the app within an actor's turn."""
+
+    path: str  # e.g. /actors/t/i/method/m?query
+    headers: list[tuple[str, str]]
+    body: bytes
+    chain: str | None = None  # the reentrancy chain the call belongs to
+
+
+class ActorTable:
+    """Active actors of the hosted types, and how calls reach them."""
+
+    def __init__(
+        self,
+        channel: AppChannel,
+        config: ActorsConfig,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._channel = channel
+        self.config = config
+        self._clock = clock
+        self._active: dict[tuple[str, str], ActiveActor] = {}
+        self.activations = 0
+        self.deactivations = 0
+
+    def hosted(self, actor_type: str) -> HostedType | None:
+        return self.config.types.get(actor_type)
+
+    def is_active(self, actor_type: str, actor_id: str) -> bool:
+        return (actor_type, actor_id) in self._active
+
+    def active_counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(self.config.types, 0)
+        for actor_type, _ in self._active:
+            counts[actor_type] += 1
+        return counts
+
+    def reentrancy(self, hosted: HostedType, headers: Iterable[tuple[str, str]]) -> str | None:
+        """The request's reentrancy id: the caller's, or a new UUID for a reentrant type."""
+        for name, value in headers:
+            if name.lower() == "dapr-reentrancy-id":
+                return value
+        return str(uuid.uuid4()) if hosted.reentrant else None
+
+    async def call(self, hosted: HostedType, actor_id: str, callback: Callback) -> AppResponse:
+        """Run ``callback`` against the app in the actor's turn; activate it if needed."""
+        key = (hosted.name, actor_id)
+        chain = callback.chain if hosted.reentrant else None
+        while True:
+            actor = self._active.get(key)
+            if actor is None:
+                actor = self._active[key] = ActiveActor()
+                self.activations += 1
+            try:
+                inflight = actor.enter(chain, hosted.max_stack_depth)
+            except StackDepthExceeded:
+                raise STACK_DEPTH from None
+            try:
+                if not actor.holds_turn(inflight):
+                    await actor.wait(inflight)
+                if actor.retired:
+                    continue
+                actor.idle_at = self._clock() + hosted.idle_timeout / SECOND
+                return await self._channel.request(
+                    "PUT", callback.path, callback.headers, callback.body
+                )
+            finally:
+                actor.leave(inflight)
+
+    async def deactivate(self, actor_type: str, actor_id: str) -> bool:
+        """Deactivate one actor in its turn: drop it, then tell the app. ``False`` if inactive."""
+        actor = self._active.get((actor_type, actor_id))
+        if actor is None:
+            return False
+        inflight = actor.enter(None, 1)
+        try:
+            if not actor.holds_turn(inflight):
+                await actor.wait(inflight)
+            if actor.retired:
+                return False
+            actor.retired = True
+            del self._active[(actor_type, actor_id)]
+            self.deactivations += 1
+            await self._send_delete(actor_type, actor_id)
+            return True
+        finally:
+            actor.leave(inflight)
+
+    async def _send_delete(self, actor_type: str, actor_id: str) -> None:
+        # daprd sends DELETE once and only logs failures (§4.4).
+        try:
+            response = await self._channel.request(
+                "DELETE", f"/actors/{actor_type}/{actor_id}", [], b""
+            )
+        except AppUnreachable as error:
+            logger.warning("deactivating %s/%s failed: %s", actor_type, actor_id, error)
+            return
+        if response.status != 200:
+            logger.warning(
+                "deactivating %s/%s: the app answered %d", actor_type, actor_id, response.status
+            )
+
+    async def deactivate_idle(self) -> int:
+        """Deactivate every idle actor whose idle deadline has passed; returns how many."""
+        now = self._clock()
+        expired = [
+            key for key, actor in self._active.items() if actor.idle and actor.idle_at <= now
+        ]
+        results = await asyncio.gather(*(self.deactivate(*key) for key in expired))
+        return sum(results)
+
+    async def run_idle_scanner(self) -> None:
+        """Deactivate idle actors every scan interval, until cancelled."""
+        interval = self.config.scan_interval / SECOND
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.deactivate_idle()
+            except Exception:
+                logger.exception("idle deactivation failed")
+
+
+def method_response(
+    response: AppResponse, actor_type: str, actor_id: str, method: str
+) -> AppResponse:
+    """Map the app's answer to a method call to what daprd's caller sees (§4.5)."""
+    if response.status == 404:
+        raise invoke_failed(
+            f"actor method not found: actors/{actor_type}/{actor_id}/method/{method}"
+        )
+    if response.status != 200:
+        text = response.body.decode("utf-8", "replace")
+        raise invoke_failed(f"error from actor service: ({response.status}) {text}")
+    if "x-daprerrorresponseheader" not in response.headers and _truthy(
+        response.headers.get("x-daprremindercancel")
+    ):
+        raise invoke_failed("reminder has been canceled")
+    return response
+
+
+def _truthy(value: str | None) -> bool:
+    # dapr/kit strings.IsTruthy
+    return value is not None and value.strip().lower() in ("y", "yes", "true", "t", "on", "1")
+
+
+def unreachable(error: AppUnreachable) -> DaprError:
+    return invoke_failed(str(error))

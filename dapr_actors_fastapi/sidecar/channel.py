@@ -1,0 +1,150 @@
+"""The dev sidecar's connection to the app: waiting for it, reading its config, calling it.
+
+Mirrors daprd's app channel (protocol.md §1–2): HTTP/1.1 with a keep-alive pool, redirects
+never followed, ``dapr-api-token`` set from ``APP_API_TOKEN`` on every request but health
+probes, hop-by-hop headers dropped both ways.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+from multidict import CIMultiDict
+
+logger = logging.getLogger("dapr_actors_fastapi.sidecar")
+
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "transfer-encoding",
+        "upgrade",
+        "http2-settings",
+        "te",
+        "trailer",
+        "proxy-authorization",
+        "proxy-authenticate",
+        "content-length",
+        "host",
+    }
+)
+
+
+def forwardable(headers: Iterable[tuple[str, str]]) -> CIMultiDict[str]:
+    """``headers`` without hop-by-hop ones (and those a ``Connection`` header names)."""
+    pairs = list(headers)
+    named = {
+        token.strip().lower()
+        for name, value in pairs
+        if name.lower() == "connection"
+        for token in value.split(",")
+    }
+    return CIMultiDict(
+        (name, value) for name, value in pairs if name.lower() not in HOP_BY_HOP | named
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AppResponse:
+    status: int
+    headers: CIMultiDict[str]
+    body: bytes
+
+
+class AppUnreachable(ConnectionError):
+    """The app did not answer: refused, reset or timed out."""
+
+
+class AppChannel:
+    """HTTP calls from the sidecar to the app at ``base_url``."""
+
+    def __init__(self, base_url: str, *, app_id: str, app_api_token: str | None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._app_id = app_id
+        self._token = app_api_token
+        self._session: aiohttp.ClientSession | None = None
+
+    async def open(self) -> None:
+        connector = aiohttp.TCPConnector(limit=1024, limit_per_host=1024)
+        self._session = aiohttp.ClientSession(
+            connector=connector, auto_decompress=False, timeout=aiohttp.ClientTimeout(total=None)
+        )
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def wait_until_listening(self, poll_seconds: float = 0.1) -> None:
+        """Poll the app's port until it accepts TCP, as daprd does; log while waiting."""
+        parts = urlsplit(self.base_url)
+        host = parts.hostname or "127.0.0.1"
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        loop = asyncio.get_running_loop()
+        started = next_log = loop.time()
+        while True:
+            try:
+                _, writer = await asyncio.open_connection(host, port)
+            except OSError:
+                if loop.time() >= next_log:
+                    waited = loop.time() - started
+                    logger.info("waiting for the app at %s (%.0fs so far)", self.base_url, waited)
+                    next_log += 5
+                await asyncio.sleep(poll_seconds)
+                continue
+            writer.close()
+            await writer.wait_closed()
+            return
+
+    async def fetch_config(self) -> dict[str, Any] | None:
+        """``GET /dapr/config`` once; ``None`` (host no actors) when daprd would give up."""
+        headers = {"Content-Type": "application/json", "dapr-app-id": self._app_id}
+        try:
+            response = await self.request("GET", "/dapr/config", headers.items(), b"")
+        except AppUnreachable as error:
+            logger.warning("GET /dapr/config failed (%s): hosting no actors", error)
+            return None
+        if response.status != 200:
+            logger.warning(
+                "GET /dapr/config answered %d, not 200: hosting no actors", response.status
+            )
+            return None
+        try:
+            document = json.loads(response.body)
+        except ValueError as error:
+            logger.warning("GET /dapr/config is not JSON (%s): hosting no actors", error)
+            return None
+        if not isinstance(document, dict):
+            logger.warning("GET /dapr/config is not a JSON object: hosting no actors")
+            return None
+        return document
+
+    async def request(
+        self, method: str, path: str, headers: Iterable[tuple[str, str]], body: bytes
+    ) -> AppResponse:
+        """Send one request to the app; ``AppUnreachable`` when it cannot be reached."""
+        assert self._session is not None, "AppChannel.open() first"
+        outgoing = forwardable(headers)
+        if self._token is not None:
+            outgoing["dapr-api-token"] = self._token
+        try:
+            async with self._session.request(
+                method,
+                self.base_url + path,
+                headers=outgoing,
+                data=body,
+                allow_redirects=False,
+                skip_auto_headers=("Content-Type", "User-Agent"),
+            ) as response:
+                payload = await response.read()
+                return AppResponse(response.status, forwardable(response.headers.items()), payload)
+        except (TimeoutError, aiohttp.ClientConnectionError) as error:
+            raise AppUnreachable(f"{method} {self.base_url}{path}: {error}") from error

@@ -1,0 +1,37 @@
+"""Errors the dev sidecar answers with, in daprd's shape and with daprd's codes (protocol.md §7.6)."""
+
+from __future__ import annotations
+
+import json
+
+from starlette.responses import Response
+
+
+class DaprError(Exception):
+    """An error answered as ``{"errorCode": ..., "message": ...}`` with an HTTP status."""
+
+    def __init__(self, status: int, error_code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error_code = error_code
+        self.message = message
+
+    def response(self) -> Response:
+        body = json.dumps({"errorCode": self.error_code, "message": self.message})
+        return Response(body, status_code=self.status, media_type="application/json")
+
+
+def bad_request(message: str) -> DaprError:
+    return DaprError(400, "ERR_BAD_REQUEST", f"invalid request: {message}")
+
+
+def malformed(message: str) -> DaprError:
+    return DaprError(400, "ERR_MALFORMED_REQUEST", f"failed deserializing HTTP body: {message}")
+
+
+def invoke_failed(message: str) -> DaprError:
+    return DaprError(500, "ERR_ACTOR_INVOKE_METHOD", f"error invoke actor method: {message}")
+
+
+INSTANCE_MISSING = DaprError(400, "ERR_ACTOR_INSTANCE_MISSING", "actor instance is missing")
+STACK_DEPTH = DaprError(500, "ERR_ACTOR_STACK_DEPTH", "maximum stack depth exceeded")

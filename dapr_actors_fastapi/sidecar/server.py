@@ -1,0 +1,277 @@
+"""The dev sidecar's HTTP API (the sidecar side of ``shared/spec``), as a Starlette app.
+
+Start-up follows daprd (protocol.md §1–2): wait until the app's port accepts connections, read
+``/dapr/config`` once, then serve. Routes answer with daprd's statuses and error bodies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+import os
+import re
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from .actors import (
+    REENTRANCY_HEADER,
+    ActorsConfig,
+    ActorTable,
+    Callback,
+    HostedType,
+    method_response,
+    parse_app_config,
+    unreachable,
+)
+from .channel import AppChannel, AppUnreachable
+from .errors import INSTANCE_MISSING, DaprError, bad_request, invoke_failed
+from .state import parse_transaction, state_key
+from .store import StateStore
+
+logger = logging.getLogger("dapr_actors_fastapi.sidecar")
+
+DEFAULT_MAX_BODY_SIZE = 4 * 1024 * 1024
+_ALL_VERBS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"]
+# daprd's ValidateName (protocol.md §7.1)
+_INVALID_NAME = re.compile(r"[/\\#?\x00-\x1f\x7f]")
+_INVALID_METHOD = re.compile(r"[#?\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class SidecarSettings:
+    """How the dev sidecar runs; tokens default to ``DAPR_API_TOKEN`` / ``APP_API_TOKEN``."""
+
+    app_url: str
+    app_id: str = "app"
+    state_db: str = "dapr-actors.db"
+    namespace: str = "default"
+    api_token: str | None = field(default_factory=lambda: os.environ.get("DAPR_API_TOKEN"))
+    app_api_token: str | None = field(default_factory=lambda: os.environ.get("APP_API_TOKEN"))
+    max_body_size: int = DEFAULT_MAX_BODY_SIZE
+
+
+class Sidecar:
+    """The running sidecar: its store, its app channel and its actor table."""
+
+    def __init__(self, settings: SidecarSettings) -> None:
+        self.settings = settings
+        self.channel = AppChannel(
+            settings.app_url, app_id=settings.app_id, app_api_token=settings.app_api_token
+        )
+        self.store = StateStore(settings.state_db)
+        self.actors = ActorTable(self.channel, ActorsConfig())
+        self.ready = asyncio.Event()
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Connect to the app, load its actor config, and serve until the block exits."""
+        await self.channel.open()
+        tasks: list[asyncio.Task[None]] = []
+        try:
+            await self.channel.wait_until_listening()
+            document = await self.channel.fetch_config()
+            self.actors.config = parse_app_config(document or {})
+            hosted = ", ".join(self.actors.config.types) or "none"
+            logger.info("app %r is ready; hosted actor types: %s", self.settings.app_id, hosted)
+            tasks.append(asyncio.create_task(self.actors.run_idle_scanner()))
+            self.ready.set()
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self.channel.close()
+            self.store.close()
+
+    # -- routes -------------------------------------------------------------------------------
+
+    async def healthz(self, request: Request) -> Response:
+        if not self.ready.is_set():
+            raise DaprError(500, "ERR_HEALTH_NOT_READY", "dapr is not ready")
+        return Response(status_code=204)
+
+    async def healthz_outbound(self, request: Request) -> Response:
+        return Response(status_code=204)
+
+    async def metadata(self, request: Request) -> Response:
+        counts = self.actors.active_counts()
+        body = {
+            "id": self.settings.app_id,
+            "runtimeVersion": "dapr-actors-fastapi dev sidecar",
+            "actors": [{"type": name, "count": count} for name, count in counts.items()],
+            "actorRuntime": {
+                "runtimeStatus": "RUNNING" if self.ready.is_set() else "INITIALIZING",
+                "activeActors": [{"type": n, "count": c} for n, c in counts.items()],
+                "hostReady": bool(counts),
+                "placement": "dev sidecar (single host)",
+            },
+            "extended": {
+                "activations": str(self.actors.activations),
+                "deactivations": str(self.actors.deactivations),
+            },
+        }
+        return Response(json.dumps(body), media_type="application/json")
+
+    async def invoke_actor(self, request: Request) -> Response:
+        actor_type, actor_id = _actor_path(request)
+        method = _method_name(request.path_params["method"])
+        hosted = self._hosted(actor_type, actor_id)
+        headers = [(k, v) for k, v in request.headers.items() if k.lower() != "dapr-api-token"]
+        reentrancy_id = self.actors.reentrancy(hosted, headers)
+        headers = [(k, v) for k, v in headers if k.lower() != "dapr-reentrancy-id"]
+        if reentrancy_id is not None:
+            headers.append((REENTRANCY_HEADER, reentrancy_id))
+        headers += [
+            ("Dapr-Api-Call", "true"),
+            ("dapr-caller-app-id", self.settings.app_id),
+            ("dapr-caller-namespace", self.settings.namespace),
+        ]
+        query = request.url.query
+        path = f"/actors/{actor_type}/{actor_id}/method/{method}" + (f"?{query}" if query else "")
+        body = await _body(request, self.settings.max_body_size)
+        callback = Callback(path, headers, body, reentrancy_id)
+        try:
+            answer = await self.actors.call(hosted, actor_id, callback)
+        except AppUnreachable as error:
+            raise unreachable(error) from None
+        answer = method_response(answer, actor_type, actor_id, method)
+        out = answer.headers.copy()
+        out.setdefault("content-type", "application/json")
+        return Response(answer.body, status_code=200, headers=dict(out.items()))
+
+    async def state_transaction(self, request: Request) -> Response:
+        actor_type, actor_id = _actor_path(request)
+        if not self.actors.is_active(actor_type, actor_id):
+            raise INSTANCE_MISSING
+        prefix = state_key(self.settings.app_id, actor_type, actor_id, "")
+        writes = parse_transaction(await _body(request, self.settings.max_body_size), prefix)
+        self.store.apply(writes, time.time())
+        return Response(status_code=204)
+
+    async def get_state(self, request: Request) -> Response:
+        actor_type, actor_id = _actor_path(request)
+        key = state_key(self.settings.app_id, actor_type, actor_id, request.path_params["key"])
+        stored = self.store.get(key, time.time())
+        if stored is None:
+            return Response(status_code=204)
+        headers = {}
+        if stored.expires_at is not None:
+            expiry = datetime.fromtimestamp(stored.expires_at, UTC)
+            headers["metadata.ttlExpireTime"] = expiry.isoformat().replace("+00:00", "Z")
+        return Response(stored.value, media_type="application/json", headers=headers)
+
+    async def not_found(self, request: Request) -> Response:
+        raise DaprError(
+            404,
+            "ERR_DIRECT_INVOKE",
+            "failed getting app id either from the URL path or the header dapr-app-id",
+        )
+
+    def _hosted(self, actor_type: str, actor_id: str) -> HostedType:
+        hosted = self.actors.hosted(actor_type)
+        if hosted is None:
+            # daprd retries the placement lookup for ~5 s first; the dev sidecar knows at once.
+            raise invoke_failed(
+                f"failed to lookup actor: did not find address for actor '{actor_type}/{actor_id}'"
+            )
+        return hosted
+
+
+def _actor_path(request: Request) -> tuple[str, str]:
+    actor_type, actor_id = request.path_params["actor_type"], request.path_params["actor_id"]
+    for what, name in (("actorType", actor_type), ("actorId", actor_id)):
+        if not name or name in (".", "..") or _INVALID_NAME.search(name):
+            raise bad_request(f"invalid {what}: {name!r}")
+    return actor_type, actor_id
+
+
+def _method_name(method: str) -> str:
+    if not method or _INVALID_METHOD.search(method) or ".." in method.split("/"):
+        raise bad_request(f"invalid method: {method!r}")
+    return method
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def create_app(settings: SidecarSettings) -> Starlette:
+    """The dev sidecar as an ASGI app; serve it with uvicorn."""
+    sidecar = Sidecar(settings)
+
+    def guarded(endpoint: Endpoint, *, public: bool = False) -> Endpoint:
+        async def handle(request: Request) -> Response:
+            if not public and not _token_ok(request, settings.api_token):
+                # daprd answers with Go's http.Error: plain text (protocol.md §7.0).
+                return PlainTextResponse("invalid api token\n", status_code=401)
+            try:
+                return await endpoint(request)
+            except DaprError as error:
+                return error.response()
+
+        return handle
+
+    actors = "/v1.0/actors/{actor_type}/{actor_id}"
+    routes = [
+        Route("/v1.0/healthz", guarded(sidecar.healthz, public=True), methods=["GET"]),
+        Route(
+            "/v1.0/healthz/outbound",
+            guarded(sidecar.healthz_outbound, public=True),
+            methods=["GET"],
+        ),
+        Route("/v1.0/metadata", guarded(sidecar.metadata), methods=["GET"]),
+        Route(
+            actors + "/method/{method:path}",
+            guarded(sidecar.invoke_actor),
+            methods=["GET", "POST", "PUT", "DELETE"],
+        ),
+        Route(actors + "/state", guarded(sidecar.state_transaction), methods=["POST", "PUT"]),
+        Route(actors + "/state/{key:path}", guarded(sidecar.get_state), methods=["GET"]),
+        # Anything unmatched, including an unmatched verb on a known route, falls through to
+        # service invocation in daprd (protocol.md §7.0).
+        Route("/{path:path}", guarded(sidecar.not_found), methods=_ALL_VERBS),
+    ]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        async with sidecar.running():
+            yield {"sidecar": sidecar}
+
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.sidecar = sidecar
+    return app
+
+
+def _token_ok(request: Request, token: str | None) -> bool:
+    if token is None:
+        return True
+    presented = request.headers.get("dapr-api-token")
+    return presented is not None and hmac.compare_digest(presented.encode(), token.encode())
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    """The request body, or 413 once it grows past ``--max-body-size`` (daprd: "stream too
+    large"), whether or not a Content-Length announced it."""
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > limit:
+        raise _TOO_LARGE
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _TOO_LARGE
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+_TOO_LARGE = DaprError(413, "ERR_BODY_TOO_LARGE", "stream too large")

@@ -1,0 +1,95 @@
+"""The actor state API's bodies: parsing a transaction, and values as daprd stores them.
+
+daprd decodes ``POST|PUT /v1.0/actors/{type}/{id}/state`` into ``[]TransactionalOperation``
+(protocol.md §7.2): a bare JSON array; ``operation`` is exactly ``upsert`` or ``delete``;
+``request`` fields match case-insensitively; ``metadata`` values must be strings. Every
+mistake is answered here with 400 ``ERR_MALFORMED_REQUEST`` naming the operation and field,
+before anything is written (daprd answers some of them with a 500).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .errors import malformed
+from .store import StateWrite
+
+
+def state_key(app_id: str, actor_type: str, actor_id: str, key: str) -> str:
+    """The store key daprd uses (protocol.md §7.7)."""
+    return f"{app_id}||{actor_type}||{actor_id}||{key}"
+
+
+def go_json(value: Any) -> bytes:
+    """``value`` encoded as Go's ``json.Marshal`` encodes a decoded ``any``: compact, map keys
+    sorted, and ``<``, ``>``, ``&``, U+2028, U+2029 escaped."""
+    text = json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+    # These characters only occur inside JSON strings, so replacing them in the text is safe.
+    for raw, escaped in (
+        ("&", "\\u0026"),
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
+        text = text.replace(raw, escaped)
+    return text.encode()
+
+
+def parse_transaction(body: bytes, key_prefix: str) -> list[StateWrite]:
+    """The writes of a state transaction body, or a ``DaprError`` naming what is wrong."""
+    try:
+        operations = json.loads(body) if body.strip() else None
+    except ValueError as error:
+        raise malformed(f"body is not JSON: {error}") from None
+    if not isinstance(operations, list):
+        raise malformed(
+            "a state transaction is a JSON array of operations, e.g. "
+            '[{"operation": "upsert", "request": {"key": "k", "value": 1}}]'
+        )
+    return [_parse_operation(op, index, key_prefix) for index, op in enumerate(operations)]
+
+
+def _parse_operation(operation: Any, index: int, key_prefix: str) -> StateWrite:
+    where = f"operation {index}"
+    if not isinstance(operation, dict):
+        raise malformed(f"{where} must be an object with 'operation' and 'request'")
+    fields = _case_insensitive(operation)
+    kind = fields.get("operation")
+    request = fields.get("request")
+    if kind not in ("upsert", "delete"):
+        raise malformed(f"{where}: operation type {kind!r} not supported (upsert or delete)")
+    if not isinstance(request, dict):
+        raise malformed(f"{where}: 'request' must be an object with a 'key'")
+    request = _case_insensitive(request)
+    key = request.get("key")
+    if not isinstance(key, str) or not key:
+        raise malformed(f"{where}: missing key (a non-empty string)")
+    etag = request.get("etag")
+    if etag is not None and not isinstance(etag, str):
+        raise malformed(f"{where}: etag must be a string")
+    if kind == "delete":
+        return StateWrite(key_prefix + key, None)
+    return StateWrite(
+        key_prefix + key, go_json(request.get("value")), _ttl(request.get("metadata"), where)
+    )
+
+
+def _case_insensitive(fields: dict[str, Any]) -> dict[str, Any]:
+    return {name.lower(): value for name, value in fields.items()}
+
+
+def _ttl(metadata: Any, where: str) -> int | None:
+    if metadata is None:
+        return None
+    if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
+        raise malformed(f"{where}: metadata must be an object of strings")
+    ttl = metadata.get("ttlInSeconds")
+    if ttl is None:
+        return None
+    try:
+        seconds = int(ttl)
+    except ValueError:
+        raise malformed(f"{where}: ttlInSeconds {ttl!r} is not an integer") from None
+    return None if seconds < 0 else seconds  # -1 means "never expires", as in Dapr

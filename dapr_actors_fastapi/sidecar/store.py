@@ -1,0 +1,83 @@
+"""SQLite persistence for the dev sidecar: actor state (and, with the scheduler, reminders).
+
+Keys follow daprd's layout, ``appId||type||id||key`` (protocol.md §7.7), so state written here
+reads like state a real Dapr state store holds. A file database survives restarts; ``:memory:``
+is for tests. The sidecar is single-threaded asyncio and every statement is short, so the
+connection is used directly from the event loop; a transaction's writes commit together or
+not at all.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS actor_state (
+    key TEXT PRIMARY KEY,
+    value BLOB NOT NULL,
+    expires_at REAL
+);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class StateWrite:
+    """One operation of a state transaction: ``value`` ``None`` deletes the key."""
+
+    key: str
+    value: bytes | None
+    ttl_seconds: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredValue:
+    value: bytes
+    expires_at: float | None  # Unix time, or None when the value never expires
+
+
+class StateStore:
+    """Actor state in one SQLite database."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self._db = sqlite3.connect(self.path, isolation_level=None)
+        if self.path != ":memory:":
+            # WAL keeps readers and the writer apart and survives a killed process intact.
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    def get(self, key: str, now: float) -> StoredValue | None:
+        """The value under ``key``, or ``None`` if absent or expired at ``now``."""
+        row = self._db.execute(
+            "SELECT value, expires_at FROM actor_state WHERE key = ?", (key,)
+        ).fetchone()
+        if row is None or (row[1] is not None and row[1] <= now):
+            return None
+        return StoredValue(bytes(row[0]), row[1])
+
+    def apply(self, writes: Sequence[StateWrite], now: float) -> None:
+        """Apply every write atomically: on any error, none of them is kept."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            for write in writes:
+                if write.value is None:
+                    self._db.execute("DELETE FROM actor_state WHERE key = ?", (write.key,))
+                else:
+                    expires = None if write.ttl_seconds is None else now + write.ttl_seconds
+                    self._db.execute(
+                        "INSERT INTO actor_state (key, value, expires_at) VALUES (?, ?, ?) "
+                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value, "
+                        "expires_at = excluded.expires_at",
+                        (write.key, write.value, expires),
+                    )
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def close(self) -> None:
+        self._db.close()
