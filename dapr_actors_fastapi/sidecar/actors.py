@@ -142,6 +142,8 @@ class ActorTable:
         self._active: dict[tuple[str, str], ActiveActor] = {}
         self.activations = 0
         self.deactivations = 0
+        # Called with (type, id) once an actor is dropped: the scheduler stops its timers.
+        self.deactivation_listeners: list[Callable[[str, str], None]] = []
 
     def hosted(self, actor_type: str) -> HostedType | None:
         return self.config.types.get(actor_type)
@@ -201,6 +203,8 @@ class ActorTable:
             actor.retired = True
             del self._active[(actor_type, actor_id)]
             self.deactivations += 1
+            for listener in self.deactivation_listeners:
+                listener(actor_type, actor_id)
             await self._send_delete(actor_type, actor_id)
             return True
         finally:

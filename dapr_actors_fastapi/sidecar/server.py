@@ -36,6 +36,7 @@ from .actors import (
 )
 from .channel import AppChannel, AppUnreachable
 from .errors import INSTANCE_MISSING, DaprError, bad_request, invoke_failed
+from .scheduler import Scheduler
 from .state import parse_transaction, state_key
 from .store import StateStore
 
@@ -67,6 +68,7 @@ class SidecarSettings:
     api_token: str | None = field(default_factory=lambda: os.environ.get("DAPR_API_TOKEN"))
     app_api_token: str | None = field(default_factory=lambda: os.environ.get("APP_API_TOKEN"))
     max_body_size: int = DEFAULT_MAX_BODY_SIZE
+    reminder_retry_interval: float = 1.0  # seconds between redeliveries, as daprd
 
 
 class Sidecar:
@@ -79,6 +81,12 @@ class Sidecar:
         )
         self.store = StateStore(settings.state_db)
         self.actors = ActorTable(self.channel, ActorsConfig())
+        self.scheduler = Scheduler(
+            app_id=settings.app_id,
+            store=self.store,
+            actors=self.actors,
+            retry_interval=settings.reminder_retry_interval,
+        )
         self.ready = asyncio.Event()
 
     @contextlib.asynccontextmanager
@@ -92,7 +100,11 @@ class Sidecar:
             self.actors.config = parse_app_config(document or {})
             hosted = ", ".join(self.actors.config.types) or "none"
             logger.info("app %r is ready; hosted actor types: %s", self.settings.app_id, hosted)
+            resumed = self.scheduler.load()
+            if resumed:
+                logger.info("resuming %d stored reminders", resumed)
             tasks.append(asyncio.create_task(self.actors.run_idle_scanner()))
+            tasks.append(asyncio.create_task(self.scheduler.run()))
             self.ready.set()
             yield
         finally:
@@ -179,6 +191,58 @@ class Sidecar:
             headers["metadata.ttlExpireTime"] = expiry.isoformat().replace("+00:00", "Z")
         return Response(stored.value, media_type="application/json", headers=headers)
 
+    async def create_reminder(self, request: Request) -> Response:
+        actor_type, actor_id = _actor_path(request)
+        name = _name(request.path_params["name"], "reminder name")
+        hosted = self._hosted_for_reminders(actor_type)
+        body = await _body(request, self.settings.max_body_size)
+        self.scheduler.register_reminder(hosted, actor_id, name, body)
+        return Response(status_code=204)
+
+    async def get_reminder(self, request: Request) -> Response:
+        actor_type, actor_id = _actor_path(request)
+        name = _name(request.path_params["name"], "reminder name")
+        self._hosted_for_reminders(actor_type)
+        reminder = self.scheduler.get_reminder(actor_type, actor_id, name)
+        return Response(json.dumps(reminder), media_type="application/json")
+
+    async def delete_reminder(self, request: Request) -> Response:
+        actor_type, actor_id = _actor_path(request)
+        name = _name(request.path_params["name"], "reminder name")
+        self._hosted_for_reminders(actor_type)
+        self.scheduler.delete("reminder", actor_type, actor_id, name)
+        return Response(status_code=204)
+
+    async def create_timer(self, request: Request) -> Response:
+        actor_type, actor_id = _actor_path(request)
+        name = _name(request.path_params["name"], "timer name")
+        hosted = self.actors.hosted(actor_type)
+        if hosted is None:
+            raise DaprError(
+                500,
+                "ERR_ACTOR_TIMER_CREATE",
+                f"error creating actor timer: actor type {actor_type!r} not registered",
+            )
+        body = await _body(request, self.settings.max_body_size)
+        self.scheduler.register_timer(hosted, actor_id, name, body)
+        return Response(status_code=204)
+
+    async def delete_timer(self, request: Request) -> Response:
+        actor_type, actor_id = _actor_path(request)
+        name = request.path_params["name"]
+        self.scheduler.delete("timer", actor_type, actor_id, name)  # always 204, as daprd
+        return Response(status_code=204)
+
+    def _hosted_for_reminders(self, actor_type: str) -> HostedType:
+        hosted = self.actors.hosted(actor_type)
+        if hosted is None:
+            raise DaprError(
+                403,
+                "ERR_ACTOR_REMINDER_NON_HOSTED",
+                "operations on actor reminders are only possible on hosted actor types",
+            )
+        return hosted
+
     async def not_found(self, request: Request) -> Response:
         raise DaprError(
             404,
@@ -202,6 +266,12 @@ def _actor_path(request: Request) -> tuple[str, str]:
         if not name or name in (".", "..") or _INVALID_NAME.search(name):
             raise bad_request(f"invalid {what}: {name!r}")
     return actor_type, actor_id
+
+
+def _name(name: str, what: str) -> str:
+    if not name or name in (".", "..") or _INVALID_NAME.search(name):
+        raise bad_request(f"invalid {what}: {name!r}")
+    return name
 
 
 def _method_name(method: str) -> str:
@@ -245,6 +315,15 @@ def create_app(settings: SidecarSettings) -> Starlette:
         ),
         Route(actors + "/state", guarded(sidecar.state_transaction), methods=["POST", "PUT"]),
         Route(actors + "/state/{key:path}", guarded(sidecar.get_state), methods=["GET"]),
+        Route(
+            actors + "/reminders/{name}",
+            guarded(sidecar.create_reminder),
+            methods=["POST", "PUT"],
+        ),
+        Route(actors + "/reminders/{name}", guarded(sidecar.get_reminder), methods=["GET"]),
+        Route(actors + "/reminders/{name}", guarded(sidecar.delete_reminder), methods=["DELETE"]),
+        Route(actors + "/timers/{name}", guarded(sidecar.create_timer), methods=["POST", "PUT"]),
+        Route(actors + "/timers/{name}", guarded(sidecar.delete_timer), methods=["DELETE"]),
         # Anything unmatched, including an unmatched verb on a known route, falls through to
         # service invocation in daprd (protocol.md §7.0).
         Route("/{path:path}", guarded(sidecar.not_found), methods=_ALL_VERBS),

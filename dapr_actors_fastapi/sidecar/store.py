@@ -1,4 +1,4 @@
-"""SQLite persistence for the dev sidecar: actor state (and, with the scheduler, reminders).
+"""SQLite persistence for the dev sidecar: actor state and reminders.
 
 Keys follow daprd's layout, ``appId||type||id||key`` (protocol.md §7.7), so state written here
 reads like state a real Dapr state store holds. A file database survives restarts; ``:memory:``
@@ -20,7 +20,25 @@ CREATE TABLE IF NOT EXISTS actor_state (
     value BLOB NOT NULL,
     expires_at REAL
 );
+CREATE TABLE IF NOT EXISTS reminders (
+    app_id TEXT NOT NULL,
+    actor_type TEXT NOT NULL,
+    actor_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    data BLOB,
+    due_time TEXT NOT NULL,
+    period TEXT NOT NULL,
+    ttl TEXT NOT NULL,
+    next_due REAL NOT NULL,
+    remaining INTEGER,
+    expires_at REAL,
+    PRIMARY KEY (app_id, actor_type, actor_id, name)
+);
 """
+
+_REMINDER_COLUMNS = (
+    "actor_type, actor_id, name, data, due_time, period, ttl, next_due, remaining, expires_at"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +48,22 @@ class StateWrite:
     key: str
     value: bytes | None
     ttl_seconds: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderRecord:
+    """A reminder as registered (strings kept verbatim) and how far it has got."""
+
+    actor_type: str
+    actor_id: str
+    name: str
+    data: bytes | None  # the registered JSON value, or None when none was given
+    due_time: str
+    period: str
+    ttl: str
+    next_due: float  # Unix time of the next fire
+    remaining: int | None  # fires left, None when unbounded
+    expires_at: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +112,51 @@ class StateStore:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+
+    def save_reminder(self, app_id: str, record: ReminderRecord) -> None:
+        """Insert or replace a reminder, progress included."""
+        self._db.execute(
+            f"INSERT OR REPLACE INTO reminders (app_id, {_REMINDER_COLUMNS}) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                app_id,
+                record.actor_type,
+                record.actor_id,
+                record.name,
+                record.data,
+                record.due_time,
+                record.period,
+                record.ttl,
+                record.next_due,
+                record.remaining,
+                record.expires_at,
+            ),
+        )
+
+    def delete_reminder(self, app_id: str, actor_type: str, actor_id: str, name: str) -> bool:
+        """Delete a reminder; ``True`` if it existed."""
+        cursor = self._db.execute(
+            "DELETE FROM reminders WHERE app_id = ? AND actor_type = ? AND actor_id = ? "
+            "AND name = ?",
+            (app_id, actor_type, actor_id, name),
+        )
+        return cursor.rowcount > 0
+
+    def reminders(self, app_id: str) -> list[ReminderRecord]:
+        """Every reminder of ``app_id``, to resume firing after a restart."""
+        rows = self._db.execute(
+            f"SELECT {_REMINDER_COLUMNS} FROM reminders WHERE app_id = ?", (app_id,)
+        ).fetchall()
+        return [
+            ReminderRecord(
+                row[0],
+                row[1],
+                row[2],
+                None if row[3] is None else bytes(row[3]),
+                *row[4:],
+            )
+            for row in rows
+        ]
 
     def close(self) -> None:
         self._db.close()

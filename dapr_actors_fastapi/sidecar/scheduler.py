@@ -1,0 +1,371 @@
+"""Reminders and timers of the dev sidecar: registration, firing, retries, persistence.
+
+* Reminders are stored in SQLite with their progress, so they keep firing (and ``Rn/`` keeps
+  counting exactly) across restarts. A failed delivery is retried as daprd's Scheduler does:
+  4 deliveries in all, 1 s apart (protocol.md §4.2). Callbacks carry the strings as
+  registered (P11).
+* Timers live in memory, are not retried, and stop when their actor is deactivated (P13).
+* Either kind stops when its handler answers ``X-DaprReminderCancel: true`` (P14).
+* Deliveries take the actor's turn like any call (§4.2) and activate inactive actors. The next
+  fire is scheduled after a delivery ends, at the previous *scheduled* time plus the period,
+  so a slow handler leads to an immediate catch-up fire, as in daprd (§4.3).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import itertools
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from .actors import ActorTable, Callback, HostedType
+from .channel import AppResponse, AppUnreachable
+from .errors import DaprError, malformed
+from .schedules import Period, Schedule, parse_period, reminder_schedule, timer_schedule
+from .state import go_json
+from .store import ReminderRecord, StateStore
+
+logger = logging.getLogger("dapr_actors_fastapi.sidecar")
+
+JobKind = Literal["reminder", "timer"]
+_TRUTHY = ("y", "yes", "true", "t", "on", "1")
+
+
+@dataclass(eq=False)
+class Job:
+    """One registered reminder or timer and where it stands."""
+
+    kind: JobKind
+    actor_type: str
+    actor_id: str
+    name: str
+    data: bytes | None
+    due_time: str
+    period_text: str
+    ttl: str
+    callback: str
+    next_due: float
+    period: Period | None
+    remaining: int | None
+    expires_at: float | None
+    cancelled: bool = field(default=False)
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.kind, self.actor_type, self.actor_id, self.name)
+
+    def callback_body(self) -> bytes:
+        """The body daprd sends to the app for this job (§4.2, §4.3; key order matters)."""
+        parts = [] if self.data is None else [b'"data":' + self.data]
+        if self.kind == "timer":
+            parts.append(b'"callback":' + json.dumps(self.callback).encode())
+        parts.append(b'"dueTime":' + json.dumps(self.due_time).encode())
+        parts.append(b'"period":' + json.dumps(self.period_text).encode())
+        return b"{" + b",".join(parts) + b"}"
+
+    def record(self) -> ReminderRecord:
+        return ReminderRecord(
+            self.actor_type,
+            self.actor_id,
+            self.name,
+            self.data,
+            self.due_time,
+            self.period_text,
+            self.ttl,
+            self.next_due,
+            self.remaining,
+            self.expires_at,
+        )
+
+
+@dataclass(frozen=True)
+class Registration:
+    """A reminder or timer registration body, decoded as daprd's Go structs are."""
+
+    due_time: str
+    period: str
+    ttl: str
+    data: bytes | None
+    callback: str
+    overwrite: bool
+
+    @classmethod
+    def parse(cls, body: bytes) -> Registration:
+        try:
+            decoded = json.loads(body) if body.strip() else {}
+        except ValueError as error:
+            raise malformed(f"body is not JSON: {error}") from None
+        if not isinstance(decoded, dict):
+            raise malformed("a registration is a JSON object with dueTime, period, ttl, data")
+        fields = {name.lower(): value for name, value in decoded.items()}  # Go: case-insensitive
+        strings = {}
+        for name in ("duetime", "period", "ttl", "callback"):
+            value = fields.get(name)
+            if value is not None and not isinstance(value, str):
+                raise malformed(f"{name} must be a string, got {value!r}")
+            strings[name] = value or ""
+        overwrite = fields.get("overwrite", True)
+        if not isinstance(overwrite, bool):
+            raise malformed(f"overwrite must be true or false, got {overwrite!r}")
+        data = go_json(fields["data"]) if "data" in fields else None
+        return cls(
+            strings["duetime"],
+            strings["period"],
+            strings["ttl"],
+            data,
+            strings["callback"],
+            overwrite,
+        )
+
+
+class Scheduler:
+    """Fires the reminders and timers of one sidecar."""
+
+    def __init__(
+        self,
+        *,
+        app_id: str,
+        store: StateStore,
+        actors: ActorTable,
+        retry_interval: float = 1.0,
+        attempts: int = 4,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._app_id = app_id
+        self._store = store
+        self._actors = actors
+        self._retry_interval = retry_interval
+        self._attempts = attempts
+        self._clock = clock
+        self._jobs: dict[tuple[str, str, str, str], Job] = {}
+        self._heap: list[tuple[float, int, Job]] = []
+        self._order = itertools.count()
+        self._wake = asyncio.Event()
+        self._deliveries: set[asyncio.Task[None]] = set()
+        actors.deactivation_listeners.append(self.drop_timers)
+
+    # -- registration -------------------------------------------------------------------------
+
+    def register_reminder(self, hosted: HostedType, actor_id: str, name: str, body: bytes) -> None:
+        registration = Registration.parse(body)
+        key = ("reminder", hosted.name, actor_id, name)
+        if not registration.overwrite and key in self._jobs:
+            raise DaprError(
+                409, "ERR_ACTOR_REMINDER_ALREADY_EXISTS", f"actor reminder already exists: {name}"
+            )
+        try:
+            schedule = reminder_schedule(
+                registration.due_time, registration.period, registration.ttl, self._clock()
+            )
+        except ValueError as error:
+            raise DaprError(
+                400, "ERR_ACTOR_REMINDER_CREATE", f"error creating actor reminder: {error}"
+            ) from None
+        job = self._job("reminder", hosted.name, actor_id, name, registration, schedule)
+        self._store.save_reminder(self._app_id, job.record())
+        self._add(job)
+
+    def register_timer(self, hosted: HostedType, actor_id: str, name: str, body: bytes) -> None:
+        registration = Registration.parse(body)
+        try:
+            schedule = timer_schedule(
+                registration.due_time, registration.period, registration.ttl, self._clock()
+            )
+        except ValueError as error:
+            raise DaprError(
+                400, "ERR_ACTOR_TIMER_CREATE", f"error creating actor timer: {error}"
+            ) from None
+        self._add(self._job("timer", hosted.name, actor_id, name, registration, schedule))
+
+    def get_reminder(self, actor_type: str, actor_id: str, name: str) -> dict[str, Any]:
+        """The reminder as registered (P12)."""
+        job = self._jobs.get(("reminder", actor_type, actor_id, name))
+        if job is None:
+            raise DaprError(
+                404, "ERR_ACTOR_REMINDER_NOT_FOUND", f"actor reminder not found: {name}"
+            )
+        answer: dict[str, Any] = {
+            "actorID": actor_id,
+            "actorType": actor_type,
+            "dueTime": job.due_time,
+            "period": job.period_text,
+        }
+        if job.data is not None:
+            answer["data"] = json.loads(job.data)
+        if job.ttl:
+            answer["ttl"] = job.ttl
+        return answer
+
+    def delete(self, kind: JobKind, actor_type: str, actor_id: str, name: str) -> None:
+        job = self._jobs.pop((kind, actor_type, actor_id, name), None)
+        if job is not None:
+            job.cancelled = True
+        if kind == "reminder":
+            self._store.delete_reminder(self._app_id, actor_type, actor_id, name)
+
+    def drop_timers(self, actor_type: str, actor_id: str) -> None:
+        """Stop the timers of a deactivated actor (P13)."""
+        for key in [k for k in self._jobs if k[:3] == ("timer", actor_type, actor_id)]:
+            self._jobs.pop(key).cancelled = True
+
+    def load(self) -> int:
+        """Resume the stored reminders of hosted types; returns how many."""
+        for record in self._store.reminders(self._app_id):
+            period = parse_period(record.period, allow_calendar=False)[0] if record.period else None
+            self._add(
+                Job(
+                    "reminder",
+                    record.actor_type,
+                    record.actor_id,
+                    record.name,
+                    record.data,
+                    record.due_time,
+                    record.period,
+                    record.ttl,
+                    "",
+                    record.next_due,
+                    period,
+                    record.remaining,
+                    record.expires_at,
+                )
+            )
+        return len(self._jobs)
+
+    def _job(
+        self,
+        kind: JobKind,
+        actor_type: str,
+        actor_id: str,
+        name: str,
+        registration: Registration,
+        schedule: Schedule,
+    ) -> Job:
+        return Job(
+            kind,
+            actor_type,
+            actor_id,
+            name,
+            registration.data,
+            registration.due_time,
+            registration.period,
+            registration.ttl,
+            registration.callback,
+            schedule.first_due,
+            schedule.period,
+            schedule.repetitions,
+            schedule.expires_at,
+        )
+
+    def _add(self, job: Job) -> None:
+        previous = self._jobs.get(job.key)
+        if previous is not None:
+            previous.cancelled = True  # a registration with the same name replaces it
+        self._jobs[job.key] = job
+        self._push(job)
+
+    def _push(self, job: Job) -> None:
+        heapq.heappush(self._heap, (job.next_due, next(self._order), job))
+        self._wake.set()
+
+    # -- firing -------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Fire due jobs until cancelled."""
+        try:
+            while True:
+                now = self._clock()
+                while self._heap and self._heap[0][0] <= now:
+                    _, _, job = heapq.heappop(self._heap)
+                    if not job.cancelled:
+                        task = asyncio.create_task(self._fire(job))
+                        self._deliveries.add(task)
+                        task.add_done_callback(self._deliveries.discard)
+                self._wake.clear()
+                timeout = self._heap[0][0] - now if self._heap else None
+                # Sleep until the earliest job is due, or a registration wakes us earlier.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout)
+        finally:
+            for task in self._deliveries:
+                task.cancel()
+
+    async def _fire(self, job: Job) -> None:
+        if job.expires_at is not None and self._clock() > job.expires_at:
+            self._finish(job)
+            return
+        hosted = self._actors.hosted(job.actor_type)
+        if hosted is None:
+            logger.warning("%s %s of unhosted type %r dropped", job.kind, job.name, job.actor_type)
+            self._finish(job)
+            return
+        cancel = await self._deliver(job, hosted)
+        if cancel or job.cancelled:
+            self._finish(job)
+        else:
+            self._advance(job)
+
+    async def _deliver(self, job: Job, hosted: HostedType) -> bool:
+        """Deliver ``job``; ``True`` when its handler asked to cancel it."""
+        route = "remind" if job.kind == "reminder" else "timer"
+        callback = Callback(
+            f"/actors/{job.actor_type}/{job.actor_id}/method/{route}/{job.name}",
+            [("Content-Type", "application/json")],
+            job.callback_body(),
+        )
+        attempts = self._attempts if job.kind == "reminder" else 1
+        for attempt in range(1, attempts + 1):
+            outcome = await self._attempt(job, hosted, callback)
+            if outcome is not None:
+                return outcome
+            if attempt < attempts and not job.cancelled:
+                await asyncio.sleep(self._retry_interval)
+        return False
+
+    async def _attempt(self, job: Job, hosted: HostedType, callback: Callback) -> bool | None:
+        """One delivery: ``None`` if it failed, else whether the handler cancelled the job."""
+        try:
+            response = await self._actors.call(hosted, job.actor_id, callback)
+        except (AppUnreachable, DaprError) as error:
+            logger.warning("%s %s/%s/%s failed: %s", job.kind, *job.key[1:], error)
+            return None
+        if response.status != 200 or "x-daprerrorresponseheader" in response.headers:
+            logger.warning(
+                "%s %s/%s/%s: the app answered %d %s",
+                job.kind,
+                *job.key[1:],
+                response.status,
+                _excerpt(response),
+            )
+            return None
+        return response.headers.get("x-daprremindercancel", "").strip().lower() in _TRUTHY
+
+    def _advance(self, job: Job) -> None:
+        if job.period is None:
+            self._finish(job)
+            return
+        if job.remaining is not None:
+            job.remaining -= 1
+            if job.remaining <= 0:
+                self._finish(job)
+                return
+        job.next_due = job.period.after(job.next_due)
+        if job.expires_at is not None and job.next_due > job.expires_at:
+            self._finish(job)
+            return
+        if job.kind == "reminder":
+            self._store.save_reminder(self._app_id, job.record())
+        self._push(job)
+
+    def _finish(self, job: Job) -> None:
+        if self._jobs.get(job.key) is job:
+            self.delete(job.kind, job.actor_type, job.actor_id, job.name)
+
+
+def _excerpt(response: AppResponse) -> str:
+    return response.body[:200].decode("utf-8", "replace")

@@ -1,0 +1,310 @@
+"""Reminders and timers through the dev sidecar, against a recording app on a real port.
+
+The recording app answers daprd's callbacks itself, so each test sees the exact wire bodies
+(P11) and can answer with failures or ``X-DaprReminderCancel`` (P14).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from fastapi import FastAPI, Request, Response
+
+from dapr_actors_fastapi import Actor, ActorRuntime, reminder
+from dapr_actors_fastapi.sidecar import SidecarSettings, create_app
+
+from .conftest import make_app, poll_until, serve
+
+
+class Recorder:
+    """A hand-written actor app: records callbacks; answers as each test tells it."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, Any]] = []
+        self.failures_left = 0
+        self.cancel_after: int | None = None
+        self.app = FastAPI()
+        self.app.add_api_route("/dapr/config", self.config, methods=["GET"])
+        self.app.add_api_route(
+            "/actors/{actor_type}/{actor_id}/method/{kind}/{name}", self.callback, methods=["PUT"]
+        )
+        self.app.add_api_route(
+            "/actors/{actor_type}/{actor_id}", self.deactivate, methods=["DELETE"]
+        )
+
+    async def config(self) -> dict[str, Any]:
+        return {"entities": ["robot"], "actorScanInterval": "50ms"}
+
+    async def callback(self, request: Request, actor_id: str, kind: str, name: str) -> Response:
+        body = await request.body()
+        self.calls.append((f"{kind} {actor_id} {name}", json.loads(body) if body else None))
+        if self.failures_left > 0:
+            self.failures_left -= 1
+            return Response("not now", status_code=500)
+        if self.cancel_after is not None and len(self.fired(name)) >= self.cancel_after:
+            return Response(status_code=200, headers={"X-DaprReminderCancel": "true"})
+        return Response(status_code=200)
+
+    async def deactivate(self, actor_id: str) -> Response:
+        self.calls.append((f"deactivate {actor_id}", None))
+        return Response(status_code=200)
+
+    def fired(self, name: str) -> list[Any]:
+        return [body for what, body in self.calls if what.endswith(f" {name}")]
+
+
+@contextlib.asynccontextmanager
+async def sidecar_for(app: FastAPI, **settings: Any) -> AsyncIterator[aiohttp.ClientSession]:
+    async with serve(app) as app_url:
+        options = {"state_db": ":memory:", "reminder_retry_interval": 0.05, **settings}
+        async with (
+            serve(create_app(SidecarSettings(app_url=app_url, **options))) as url,
+            aiohttp.ClientSession(url) as http,
+        ):
+            yield http
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+async def put(http: aiohttp.ClientSession, path: str, body: Any) -> tuple[int, Any]:
+    async with http.put(path, json=body) as response:
+        text = await response.text()
+        return response.status, json.loads(text) if text else None
+
+
+async def test_reminder_fires_with_the_registered_strings(recorder: Recorder) -> None:
+    async with sidecar_for(recorder.app) as http:
+        registration = {"data": {"b": [1, 2], "a": "<x>"}, "dueTime": "0h0m0s10ms", "period": ""}
+        assert await put(http, "/v1.0/actors/robot/1/reminders/wake", registration) == (204, None)
+        await poll_until(lambda: recorder.fired("wake"), what="the reminder to fire")
+    assert recorder.calls == [
+        (
+            "remind 1 wake",
+            {"data": {"a": "<x>", "b": [1, 2]}, "dueTime": "0h0m0s10ms", "period": ""},
+        )
+    ]
+
+
+async def test_reminder_without_data_omits_the_key(recorder: Recorder) -> None:
+    async with sidecar_for(recorder.app) as http:
+        await put(http, "/v1.0/actors/robot/1/reminders/bare", {"dueTime": "0s"})
+        await poll_until(lambda: recorder.fired("bare"), what="the reminder to fire")
+    assert recorder.fired("bare") == [{"dueTime": "0s", "period": ""}]
+
+
+async def until_gone(http: aiohttp.ClientSession, path: str) -> None:
+    """Poll GET ``path`` until the sidecar no longer knows the reminder (with a deadline)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while loop.time() < deadline:
+        async with http.get(path) as response:
+            if response.status == 404:
+                return
+        await asyncio.sleep(0.02)  # the poll interval of a poll with a deadline
+    raise AssertionError(f"{path} still exists after 10 s")
+
+
+async def test_rn_repetitions_fire_exactly_n_times(recorder: Recorder) -> None:
+    async with sidecar_for(recorder.app) as http:
+        registration = {"dueTime": "0s", "period": "R3/PT1S"}  # ISO allows whole seconds only
+        assert (await put(http, "/v1.0/actors/robot/1/reminders/thrice", registration))[0] == 204
+        # The reminder is deleted after its last fire, so once it is gone no fire can follow.
+        await until_gone(http, "/v1.0/actors/robot/1/reminders/thrice")
+    assert len(recorder.fired("thrice")) == 3
+
+
+async def test_failed_deliveries_are_retried_four_times_in_all(recorder: Recorder) -> None:
+    recorder.failures_left = 10
+    async with sidecar_for(recorder.app) as http:
+        await put(http, "/v1.0/actors/robot/1/reminders/stubborn", {"dueTime": "0s"})
+        await poll_until(lambda: len(recorder.fired("stubborn")) == 4, what="four deliveries")
+        async with http.get("/v1.0/actors/robot/1/reminders/stubborn") as response:
+            assert response.status == 404  # one-shot: gone after its last attempt
+    assert len(recorder.fired("stubborn")) == 4
+
+
+async def test_a_retry_that_succeeds_stops_retrying(recorder: Recorder) -> None:
+    recorder.failures_left = 2
+    async with sidecar_for(recorder.app) as http:
+        await put(http, "/v1.0/actors/robot/1/reminders/flaky", {"dueTime": "0s"})
+        await poll_until(lambda: len(recorder.fired("flaky")) == 3, what="three deliveries")
+        async with http.get("/v1.0/actors/robot/1/reminders/flaky") as response:
+            assert response.status == 404
+    assert len(recorder.fired("flaky")) == 3
+
+
+async def test_cancel_header_stops_a_recurring_reminder(recorder: Recorder) -> None:
+    recorder.cancel_after = 2
+    async with sidecar_for(recorder.app) as http:
+        assert (await put(http, "/v1.0/actors/robot/1/reminders/tick", {"period": "50ms"}))[
+            0
+        ] == 204
+        await until_gone(http, "/v1.0/actors/robot/1/reminders/tick")
+    assert len(recorder.fired("tick")) == 2
+
+
+async def test_get_returns_the_reminder_as_registered(recorder: Recorder) -> None:
+    async with sidecar_for(recorder.app) as http:
+        body = {"data": "0", "dueTime": "1h", "period": "5s", "ttl": "2h"}
+        assert (await put(http, "/v1.0/actors/robot/50/reminders/checkRebels", body))[0] == 204
+        async with http.get("/v1.0/actors/robot/50/reminders/checkRebels") as response:
+            assert (response.status, await response.json()) == (
+                200,
+                {
+                    "actorID": "50",
+                    "actorType": "robot",
+                    "data": "0",
+                    "dueTime": "1h",
+                    "period": "5s",
+                    "ttl": "2h",
+                },
+            )
+        async with http.delete("/v1.0/actors/robot/50/reminders/checkRebels") as response:
+            assert response.status == 204
+        async with http.get("/v1.0/actors/robot/50/reminders/checkRebels") as response:
+            assert (response.status, await response.json()) == (
+                404,
+                {
+                    "errorCode": "ERR_ACTOR_REMINDER_NOT_FOUND",
+                    "message": "actor reminder not found: checkRebels",
+                },
+            )
+
+
+async def test_overwrite_false_refuses_an_existing_reminder(recorder: Recorder) -> None:
+    async with sidecar_for(recorder.app) as http:
+        first = {"dueTime": "1h"}
+        assert (await put(http, "/v1.0/actors/robot/1/reminders/once", first))[0] == 204
+        status, body = await put(
+            http, "/v1.0/actors/robot/1/reminders/once", {"dueTime": "1h", "overwrite": False}
+        )
+        assert (status, body["errorCode"]) == (409, "ERR_ACTOR_REMINDER_ALREADY_EXISTS")
+
+
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        ({"dueTime": "soon"}, "'soon'"),
+        ({"period": "P1D"}, "P1D"),
+        ({"period": "1d"}, "'1d'"),
+        ({"dueTime": "R2/PT1S"}, "repeats not supported"),
+        ({"dueTime": "1s", "ttl": "1h"}, "needs a period"),
+        ({}, "dueTime or a period"),
+        ({"dueTime": 5}, "must be a string"),
+        ({"period": "0s"}, "longer than zero"),
+    ],
+)
+async def test_invalid_reminders_are_400_naming_the_value(
+    recorder: Recorder, body: dict[str, Any], named: str
+) -> None:
+    async with sidecar_for(recorder.app) as http:
+        status, error = await put(http, "/v1.0/actors/robot/1/reminders/bad", body)
+        assert status == 400
+        assert named in error["message"]
+        async with http.get("/v1.0/actors/robot/1/reminders/bad") as response:
+            assert response.status == 404  # nothing half-registered
+
+
+async def test_reminders_of_unhosted_types_are_403(recorder: Recorder) -> None:
+    async with sidecar_for(recorder.app) as http:
+        status, error = await put(http, "/v1.0/actors/ghost/1/reminders/r", {"dueTime": "1s"})
+        assert (status, error["errorCode"]) == (403, "ERR_ACTOR_REMINDER_NON_HOSTED")
+
+
+async def test_reminders_survive_a_sidecar_restart(recorder: Recorder, tmp_path: Path) -> None:
+    database = str(tmp_path / "state.db")
+    async with sidecar_for(recorder.app, state_db=database) as http:
+        await put(http, "/v1.0/actors/robot/1/reminders/later", {"dueTime": "300ms", "data": 7})
+    assert recorder.fired("later") == []
+    async with sidecar_for(recorder.app, state_db=database) as http:
+        await poll_until(lambda: recorder.fired("later"), what="the stored reminder to fire")
+        async with http.get("/v1.0/actors/robot/1/reminders/later") as response:
+            assert response.status == 404
+    assert recorder.fired("later") == [{"data": 7, "dueTime": "300ms", "period": ""}]
+
+
+# -- timers -------------------------------------------------------------------------------------
+
+
+async def test_timer_callback_body_is_exactly_as_registered(recorder: Recorder) -> None:
+    async with sidecar_for(recorder.app) as http:
+        body = {"dueTime": "0s", "period": "R2/PT1S", "data": "hello", "callback": "cb"}
+        assert (await put(http, "/v1.0/actors/robot/1/timers/t", body))[0] == 204
+        await poll_until(lambda: len(recorder.fired("t")) == 2, what="two timer fires")
+    assert (
+        recorder.fired("t")
+        == [{"data": "hello", "callback": "cb", "dueTime": "0s", "period": "R2/PT1S"}] * 2
+    )
+
+
+async def test_one_shot_timer_and_delete(recorder: Recorder) -> None:
+    async with sidecar_for(recorder.app) as http:
+        await put(http, "/v1.0/actors/robot/1/timers/once", {"dueTime": "10ms"})
+        await put(http, "/v1.0/actors/robot/1/timers/never", {"dueTime": "1h"})
+        async with http.delete("/v1.0/actors/robot/1/timers/never") as response:
+            assert response.status == 204
+        async with http.delete("/v1.0/actors/robot/1/timers/absent") as response:
+            assert response.status == 204
+        await poll_until(lambda: recorder.fired("once"), what="the one-shot timer")
+    assert recorder.fired("once") == [{"callback": "", "dueTime": "10ms", "period": ""}]
+
+
+async def test_failed_timers_are_not_retried(recorder: Recorder) -> None:
+    recorder.failures_left = 1
+    async with sidecar_for(recorder.app) as http:
+        await put(http, "/v1.0/actors/robot/1/timers/t", {"dueTime": "0s"})
+        await put(http, "/v1.0/actors/robot/1/reminders/after", {"dueTime": "200ms"})
+        await poll_until(lambda: recorder.fired("after"), what="a later reminder")
+    assert len(recorder.fired("t")) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        ({"dueTime": "R2/PT1S"}, "repetitions are not allowed"),
+        ({"period": "R0/PT1S"}, "zero repetitions"),
+        ({"period": "every second"}, "'every second'"),
+        ({"dueTime": "1s", "ttl": "0s"}, "already expired"),
+    ],
+)
+async def test_invalid_timers_are_400_naming_the_value(
+    recorder: Recorder, body: dict[str, Any], named: str
+) -> None:
+    async with sidecar_for(recorder.app) as http:
+        status, error = await put(http, "/v1.0/actors/robot/1/timers/bad", body)
+        assert (status, error["errorCode"]) == (400, "ERR_ACTOR_TIMER_CREATE")
+        assert named in error["message"]
+
+
+async def test_timers_of_unhosted_types_are_refused(recorder: Recorder) -> None:
+    async with sidecar_for(recorder.app) as http:
+        status, error = await put(http, "/v1.0/actors/ghost/1/timers/t", {"dueTime": "1s"})
+        assert (status, error["errorCode"]) == (500, "ERR_ACTOR_TIMER_CREATE")
+
+
+async def test_typed_reminder_handler_on_the_runtime() -> None:
+    received: list[dict[str, int]] = []
+    runtime = ActorRuntime()
+
+    @runtime.actor("robot")
+    class Robot(Actor):
+        @reminder("charge")
+        async def charge(self, data: dict[str, int]) -> None:
+            received.append(data)
+
+    async with sidecar_for(make_app(runtime)) as http:
+        await put(
+            http, "/v1.0/actors/robot/1/reminders/charge", {"dueTime": "0s", "data": {"v": 5}}
+        )
+        await poll_until(lambda: received, what="the typed reminder")
+    assert received == [{"v": 5}]
