@@ -75,7 +75,11 @@ class AppChannel:
     async def open(self) -> None:
         connector = aiohttp.TCPConnector(limit=1024, limit_per_host=1024)
         self._session = aiohttp.ClientSession(
-            connector=connector, auto_decompress=False, timeout=aiohttp.ClientTimeout(total=None)
+            connector=connector,
+            auto_decompress=False,
+            timeout=aiohttp.ClientTimeout(total=None),
+            # A cookie jar would replay one caller's cookies on another caller's calls.
+            cookie_jar=aiohttp.DummyCookieJar(),
         )
 
     async def close(self) -> None:

@@ -34,8 +34,10 @@ from .actors import (
     parse_app_config,
     unreachable,
 )
+from .bodies import read_body
 from .channel import AppChannel, AppUnreachable
 from .errors import INSTANCE_MISSING, DaprError, bad_request, invoke_failed
+from .invoke import AnyVerb, ServiceInvoker
 from .scheduler import Scheduler
 from .state import parse_transaction, state_key
 from .store import StateStore
@@ -43,7 +45,6 @@ from .store import StateStore
 logger = logging.getLogger("dapr_actors_fastapi.sidecar")
 
 DEFAULT_MAX_BODY_SIZE = 4 * 1024 * 1024
-_ALL_VERBS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"]
 # daprd's ValidateName (protocol.md §7.1)
 _INVALID_NAME = re.compile(r"[/\\#?\x00-\x1f\x7f]")
 _INVALID_METHOD = re.compile(r"[#?\x00-\x1f\x7f]")
@@ -81,6 +82,8 @@ class Sidecar:
         )
         self.store = StateStore(settings.state_db)
         self.actors = ActorTable(self.channel, ActorsConfig())
+        # Reads HTTPEndpoint resources now: a bad file stops start-up with a ResourceError.
+        self.invoker = ServiceInvoker(settings)
         self.scheduler = Scheduler(
             app_id=settings.app_id,
             store=self.store,
@@ -93,6 +96,7 @@ class Sidecar:
     async def running(self) -> AsyncIterator[None]:
         """Connect to the app, load its actor config, and serve until the block exits."""
         await self.channel.open()
+        await self.invoker.open()
         tasks: list[asyncio.Task[None]] = []
         try:
             await self.channel.wait_until_listening()
@@ -111,6 +115,7 @@ class Sidecar:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            await self.invoker.close()
             await self.channel.close()
             self.store.close()
 
@@ -159,7 +164,7 @@ class Sidecar:
         ]
         query = request.url.query
         path = f"/actors/{actor_type}/{actor_id}/method/{method}" + (f"?{query}" if query else "")
-        body = await _body(request, self.settings.max_body_size)
+        body = await read_body(request, self.settings.max_body_size)
         callback = Callback(path, headers, body, reentrancy_id)
         try:
             answer = await self.actors.call(hosted, actor_id, callback)
@@ -175,7 +180,7 @@ class Sidecar:
         if not self.actors.is_active(actor_type, actor_id):
             raise INSTANCE_MISSING
         prefix = state_key(self.settings.app_id, actor_type, actor_id, "")
-        writes = parse_transaction(await _body(request, self.settings.max_body_size), prefix)
+        writes = parse_transaction(await read_body(request, self.settings.max_body_size), prefix)
         self.store.apply(writes, time.time())
         return Response(status_code=204)
 
@@ -195,7 +200,7 @@ class Sidecar:
         actor_type, actor_id = _actor_path(request)
         name = _name(request.path_params["name"], "reminder name")
         hosted = self._hosted_for_reminders(actor_type)
-        body = await _body(request, self.settings.max_body_size)
+        body = await read_body(request, self.settings.max_body_size)
         self.scheduler.register_reminder(hosted, actor_id, name, body)
         return Response(status_code=204)
 
@@ -223,7 +228,7 @@ class Sidecar:
                 "ERR_ACTOR_TIMER_CREATE",
                 f"error creating actor timer: actor type {actor_type!r} not registered",
             )
-        body = await _body(request, self.settings.max_body_size)
+        body = await read_body(request, self.settings.max_body_size)
         self.scheduler.register_timer(hosted, actor_id, name, body)
         return Response(status_code=204)
 
@@ -242,13 +247,6 @@ class Sidecar:
                 "operations on actor reminders are only possible on hosted actor types",
             )
         return hosted
-
-    async def not_found(self, request: Request) -> Response:
-        raise DaprError(
-            404,
-            "ERR_DIRECT_INVOKE",
-            "failed getting app id either from the URL path or the header dapr-app-id",
-        )
 
     def _hosted(self, actor_type: str, actor_id: str) -> HostedType:
         hosted = self.actors.hosted(actor_type)
@@ -325,8 +323,8 @@ def create_app(settings: SidecarSettings) -> Starlette:
         Route(actors + "/timers/{name}", guarded(sidecar.create_timer), methods=["POST", "PUT"]),
         Route(actors + "/timers/{name}", guarded(sidecar.delete_timer), methods=["DELETE"]),
         # Anything unmatched, including an unmatched verb on a known route, falls through to
-        # service invocation in daprd (protocol.md §7.0).
-        Route("/{path:path}", guarded(sidecar.not_found), methods=_ALL_VERBS),
+        # service invocation, as in daprd (protocol.md §7.0, §8.1); AnyVerb lets every verb in.
+        Route("/{path:path}", AnyVerb(guarded(sidecar.invoker.handle))),
     ]
 
     @contextlib.asynccontextmanager
@@ -344,21 +342,3 @@ def _token_ok(request: Request, token: str | None) -> bool:
         return True
     presented = request.headers.get("dapr-api-token")
     return presented is not None and hmac.compare_digest(presented.encode(), token.encode())
-
-
-async def _body(request: Request, limit: int) -> bytes:
-    """The request body, or 413 once it grows past ``--max-body-size`` (daprd: "stream too
-    large"), whether or not a Content-Length announced it."""
-    length = request.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > limit:
-        raise _TOO_LARGE
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _TOO_LARGE
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-_TOO_LARGE = DaprError(413, "ERR_BODY_TOO_LARGE", "stream too large")
