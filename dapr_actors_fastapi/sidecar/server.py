@@ -91,33 +91,42 @@ class Sidecar:
             retry_interval=settings.reminder_retry_interval,
         )
         self.ready = asyncio.Event()
+        self._workers: list[asyncio.Task[None]] = []
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
-        """Connect to the app, load its actor config, and serve until the block exits."""
+        """Serve at once, and connect to the app in the background until the block exits.
+
+        The API answers before the app is up, as daprd's does: an app may wait for its
+        sidecar's ``/v1.0/healthz/outbound`` before it starts listening (the official SDK
+        does), while the sidecar waits for the app's port. Actor routes wait until the app's
+        actor config is loaded; ``/v1.0/healthz`` answers 500 until then.
+        """
         await self.channel.open()
         await self.invoker.open()
-        tasks: list[asyncio.Task[None]] = []
+        tasks = [asyncio.create_task(self._start())]
         try:
-            await self.channel.wait_until_listening()
-            document = await self.channel.fetch_config()
-            self.actors.config = parse_app_config(document or {})
-            hosted = ", ".join(self.actors.config.types) or "none"
-            logger.info("app %r is ready; hosted actor types: %s", self.settings.app_id, hosted)
-            resumed = self.scheduler.load()
-            if resumed:
-                logger.info("resuming %d stored reminders", resumed)
-            tasks.append(asyncio.create_task(self.actors.run_idle_scanner()))
-            tasks.append(asyncio.create_task(self.scheduler.run()))
-            self.ready.set()
             yield
         finally:
-            for task in tasks:
+            for task in tasks + self._workers:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(*tasks, *self._workers, return_exceptions=True)
             await self.invoker.close()
             await self.channel.close()
             self.store.close()
+
+    async def _start(self) -> None:
+        await self.channel.wait_until_listening()
+        document = await self.channel.fetch_config()
+        self.actors.config = parse_app_config(document or {})
+        hosted = ", ".join(self.actors.config.types) or "none"
+        logger.info("app %r is ready; hosted actor types: %s", self.settings.app_id, hosted)
+        resumed = self.scheduler.load()
+        if resumed:
+            logger.info("resuming %d stored reminders", resumed)
+        self._workers.append(asyncio.create_task(self.actors.run_idle_scanner()))
+        self._workers.append(asyncio.create_task(self.scheduler.run()))
+        self.ready.set()
 
     # -- routes -------------------------------------------------------------------------------
 
@@ -285,11 +294,13 @@ def create_app(settings: SidecarSettings) -> Starlette:
     """The dev sidecar as an ASGI app; serve it with uvicorn."""
     sidecar = Sidecar(settings)
 
-    def guarded(endpoint: Endpoint, *, public: bool = False) -> Endpoint:
+    def guarded(endpoint: Endpoint, *, public: bool = False, actors: bool = False) -> Endpoint:
         async def handle(request: Request) -> Response:
             if not public and not _token_ok(request, settings.api_token):
                 # daprd answers with Go's http.Error: plain text (protocol.md §7.0).
                 return PlainTextResponse("invalid api token\n", status_code=401)
+            if actors:
+                await sidecar.ready.wait()  # the hosted types are known once the app is up
             try:
                 return await endpoint(request)
             except DaprError as error:
@@ -308,20 +319,42 @@ def create_app(settings: SidecarSettings) -> Starlette:
         Route("/v1.0/metadata", guarded(sidecar.metadata), methods=["GET"]),
         Route(
             actors + "/method/{method:path}",
-            guarded(sidecar.invoke_actor),
+            guarded(sidecar.invoke_actor, actors=True),
             methods=["GET", "POST", "PUT", "DELETE"],
         ),
-        Route(actors + "/state", guarded(sidecar.state_transaction), methods=["POST", "PUT"]),
-        Route(actors + "/state/{key:path}", guarded(sidecar.get_state), methods=["GET"]),
         Route(
-            actors + "/reminders/{name}",
-            guarded(sidecar.create_reminder),
+            actors + "/state",
+            guarded(sidecar.state_transaction, actors=True),
             methods=["POST", "PUT"],
         ),
-        Route(actors + "/reminders/{name}", guarded(sidecar.get_reminder), methods=["GET"]),
-        Route(actors + "/reminders/{name}", guarded(sidecar.delete_reminder), methods=["DELETE"]),
-        Route(actors + "/timers/{name}", guarded(sidecar.create_timer), methods=["POST", "PUT"]),
-        Route(actors + "/timers/{name}", guarded(sidecar.delete_timer), methods=["DELETE"]),
+        Route(
+            actors + "/state/{key:path}", guarded(sidecar.get_state, actors=True), methods=["GET"]
+        ),
+        Route(
+            actors + "/reminders/{name}",
+            guarded(sidecar.create_reminder, actors=True),
+            methods=["POST", "PUT"],
+        ),
+        Route(
+            actors + "/reminders/{name}",
+            guarded(sidecar.get_reminder, actors=True),
+            methods=["GET"],
+        ),
+        Route(
+            actors + "/reminders/{name}",
+            guarded(sidecar.delete_reminder, actors=True),
+            methods=["DELETE"],
+        ),
+        Route(
+            actors + "/timers/{name}",
+            guarded(sidecar.create_timer, actors=True),
+            methods=["POST", "PUT"],
+        ),
+        Route(
+            actors + "/timers/{name}",
+            guarded(sidecar.delete_timer, actors=True),
+            methods=["DELETE"],
+        ),
         # Anything unmatched, including an unmatched verb on a known route, falls through to
         # service invocation, as in daprd (protocol.md §7.0, §8.1); AnyVerb lets every verb in.
         Route("/{path:path}", AnyVerb(guarded(sidecar.invoker.handle))),

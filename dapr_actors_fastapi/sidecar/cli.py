@@ -1,0 +1,501 @@
+"""``dapr-actors``: run an app together with the dev sidecar, or the dev sidecar alone.
+
+    dapr-actors run samples.quickstart:app --app-id fleet
+    dapr-actors sidecar --app-url http://127.0.0.1:3000 --app-id fleet
+
+Flags are named as in ``dapr run``. Both servers run under uvicorn in one process and one event
+loop, on loopback only: this is a development tool, not a daprd replacement. The building
+blocks (``bind_loopback``, ``start_server``) live in ``serving`` and are shared with
+``dapr_actors_fastapi.testing``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib
+import logging
+import os
+import signal
+import socket
+import sqlite3
+import sys
+import traceback
+from collections.abc import Coroutine, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+import uvicorn
+from starlette.types import ASGIApp
+from uvicorn.config import LOG_LEVELS
+from uvicorn.logging import DefaultFormatter
+
+from .resources import ResourceError
+from .server import SidecarSettings, create_app
+from .serving import (
+    LOOPBACK,
+    EmbeddedServer,
+    PortUnavailable,
+    RunningServer,
+    StartupFailed,
+    bind_loopback,
+    launch,
+    port_of,
+    server_config,
+)
+
+DEFAULT_STATE_DB = "dapr-actors.db"
+
+
+class CliError(Exception):
+    """A problem the user can fix; ``main`` prints it as one line and exits with 1."""
+
+
+def app_target(text: str) -> str:
+    """argparse type for ``MODULE:APP``."""
+    module, sep, attribute = text.partition(":")
+    if not sep or not module or not attribute:
+        raise argparse.ArgumentTypeError(
+            f"expected MODULE:APP, e.g. samples.quickstart:app, got {text!r}"
+        )
+    return text
+
+
+def load_app(target: str) -> ASGIApp:
+    """Import ``MODULE:APP`` with the current directory importable, as uvicorn does."""
+    module_name, _, attribute = target.partition(":")
+    cwd = os.getcwd()
+    if cwd not in sys.path:
+        sys.path.insert(0, cwd)
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name and (module_name + ".").startswith(error.name + "."):
+            raise CliError(
+                f"cannot import module {module_name!r}: {error}; run from the folder that "
+                f"holds it (the current directory {cwd} is importable) and name it as "
+                "MODULE:APP, e.g. samples.quickstart:app"
+            ) from None
+        raise CliError(f"importing module {module_name!r} failed: {_describe(error)}") from None
+    except Exception as error:
+        raise CliError(f"importing module {module_name!r} failed: {_describe(error)}") from None
+    app: object = module
+    for part in attribute.split("."):
+        if not hasattr(app, part):
+            raise CliError(
+                f"module {module_name!r} has no attribute {attribute!r}; MODULE:APP names the "
+                f"ASGI app object, e.g. {module_name}:app"
+            )
+        app = getattr(app, part)
+    if not callable(app):
+        raise CliError(
+            f"{target} is not an ASGI app (it is of type {type(app).__name__}); point "
+            "MODULE:APP at the FastAPI app object"
+        )
+    return cast(ASGIApp, app)
+
+
+def _describe(error: BaseException) -> str:
+    """``Type: message (file:line)``, the line being the deepest frame outside importlib."""
+    text = f"{type(error).__name__}: {error}"
+    if isinstance(error, SyntaxError):
+        return text  # its message already names the file and line
+    frames = [
+        frame
+        for frame in traceback.extract_tb(error.__traceback__)
+        if not frame.filename.startswith("<frozen")
+    ]
+    if frames:
+        text += f" ({frames[-1].filename}:{frames[-1].lineno})"
+    return text
+
+
+# -- arguments ------------------------------------------------------------------------------------
+
+
+def port_number(text: str) -> int:
+    """argparse type for a TCP port; 0 picks a free one."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number 0-65535, got {text!r}")
+    return port
+
+
+def app_entry(text: str) -> tuple[str, str]:
+    """argparse type for ``--app NAME=URL``."""
+    name, sep, url = text.partition("=")
+    if not sep or not name or not _is_http_url(url):
+        raise argparse.ArgumentTypeError(
+            f"expected NAME=URL, e.g. inventory=http://127.0.0.1:3001, got {text!r}"
+        )
+    return name, url.rstrip("/")
+
+
+def http_url(text: str) -> str:
+    """argparse type for ``--app-url``."""
+    if not _is_http_url(text):
+        raise argparse.ArgumentTypeError(
+            f"expected an http:// URL with a host, e.g. http://127.0.0.1:3000, got {text!r}"
+        )
+    return text.rstrip("/")
+
+
+def _is_http_url(text: str) -> bool:
+    parts = urlsplit(text)
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dapr-actors",
+        description="Run a Dapr actor app with the dev sidecar on this machine, no daprd "
+        "needed. Flags are named as in `dapr run`; everything listens on 127.0.0.1 only.",
+        epilog="DAPR_API_TOKEN and APP_API_TOKEN in the environment work as with daprd: the "
+        "sidecar then requires the first and sends the second to the app.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    run = commands.add_parser(
+        "run",
+        help="run an app and the dev sidecar in one process",
+        description="Serve MODULE:APP with uvicorn and the dev sidecar in front of it, in one "
+        "process. Ctrl-C or SIGTERM stops both (the app's lifespan shutdown runs). The app sees "
+        "DAPR_HTTP_PORT, APP_ID and APP_PORT in its environment, as under `dapr run`.",
+    )
+    run.add_argument(
+        "target",
+        type=app_target,
+        metavar="MODULE:APP",
+        help="the ASGI app to serve, e.g. samples.quickstart:app; the current directory is "
+        "importable",
+    )
+    run.add_argument(
+        "--app-id",
+        help="the app's id in Dapr (state keys, service invocation); default: the last part "
+        "of MODULE, e.g. 'quickstart'",
+    )
+    run.add_argument(
+        "--app-port",
+        type=port_number,
+        default=3000,
+        help="port the app listens on (default: %(default)s; 0 picks a free one)",
+    )
+    _add_sidecar_flags(run)
+    run.set_defaults(handler=_run_command)
+
+    sidecar = commands.add_parser(
+        "sidecar",
+        help="run only the dev sidecar, in front of an app that runs elsewhere",
+        description="Run the dev sidecar in front of an app you start yourself. It waits until "
+        "the app's port accepts connections, reads its /dapr/config, then serves.",
+    )
+    sidecar.add_argument(
+        "--app-url",
+        type=http_url,
+        required=True,
+        help="where the app listens, e.g. http://127.0.0.1:3000",
+    )
+    sidecar.add_argument(
+        "--app-id", default="app", help="the app's id in Dapr (default: %(default)s)"
+    )
+    _add_sidecar_flags(sidecar)
+    sidecar.set_defaults(handler=_sidecar_command)
+    return parser
+
+
+def _add_sidecar_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--dapr-http-port",
+        type=port_number,
+        default=3500,
+        help="port of the sidecar's Dapr HTTP API (default: %(default)s; 0 picks a free one)",
+    )
+    parser.add_argument(
+        "--resources-path",
+        metavar="PATH",
+        help="folder (or file) of Dapr resource YAML files; HTTPEndpoint resources are read, "
+        "other kinds skipped",
+    )
+    parser.add_argument(
+        "--state-db",
+        default=DEFAULT_STATE_DB,
+        metavar="FILE",
+        help="SQLite file for actor state and reminders, relative to the current directory "
+        "(default: ./%(default)s); ':memory:' keeps nothing after exit",
+    )
+    parser.add_argument(
+        "--app",
+        dest="apps",
+        type=app_entry,
+        action="append",
+        default=[],
+        metavar="NAME=URL",
+        help="another app reachable by service invocation, e.g. "
+        "inventory=http://127.0.0.1:3001 (repeatable)",
+    )
+    parser.add_argument(
+        "--log-level",
+        choices=list(LOG_LEVELS),
+        default="info",
+        help="log level of both servers and of this package (default: %(default)s)",
+    )
+
+
+def _version() -> str:
+    from dapr_actors_fastapi import __version__
+
+    return __version__
+
+
+# -- commands -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to serve, in start order: the app (if any) before the sidecar, which waits for it."""
+
+    servers: Sequence[tuple[str, uvicorn.Config, socket.socket]]
+    banners: Sequence[str]
+    wait_for_app: str | None = None  # an app URL to wait for before starting anything
+    waiting_banner: str = ""
+
+
+def _run_command(args: argparse.Namespace) -> int:
+    app_id: str = args.app_id or args.target.partition(":")[0].rpartition(".")[2]
+    settings = _settings(args, app_id, app_url="")  # checked before any port is taken
+    if args.app_port != 0 and args.app_port == args.dapr_http_port:
+        raise CliError(
+            f"--app-port and --dapr-http-port are both {args.app_port}; give them different ports"
+        )
+    with contextlib.ExitStack() as sockets:
+        app_sock = sockets.enter_context(bind_loopback(args.app_port, "--app-port"))
+        sidecar_sock = sockets.enter_context(bind_loopback(args.dapr_http_port, "--dapr-http-port"))
+        app_port, sidecar_port = port_of(app_sock), port_of(sidecar_sock)
+        # Set before the import: module-level code may already read them, as under `dapr run`.
+        os.environ.update(DAPR_HTTP_PORT=str(sidecar_port), APP_ID=app_id, APP_PORT=str(app_port))
+        app = load_app(args.target)
+        app_url = f"http://{LOOPBACK}:{app_port}"
+        settings = _settings(args, app_id, app_url=app_url)
+        plan = Plan(
+            servers=[
+                (f"app {app_id!r}", _config(app, args), app_sock),
+                ("dev sidecar", _sidecar_config(settings, args), sidecar_sock),
+            ],
+            banners=[
+                f"app {app_id!r} on {app_url}",
+                f"dev sidecar on http://{LOOPBACK}:{sidecar_port} (state: {settings.state_db})",
+            ],
+        )
+        return _serve_plan(plan, args.log_level)
+
+
+def _sidecar_command(args: argparse.Namespace) -> int:
+    settings = _settings(args, args.app_id, app_url=args.app_url)
+    with bind_loopback(args.dapr_http_port, "--dapr-http-port") as sock:
+        config = _sidecar_config(settings, args)
+        plan = Plan(
+            servers=[("dev sidecar", config, sock)],
+            banners=[
+                f"dev sidecar on http://{LOOPBACK}:{port_of(sock)} for app {args.app_id!r} "
+                f"(state: {settings.state_db})"
+            ],
+            wait_for_app=args.app_url,
+            waiting_banner=f"dev sidecar waiting for app {args.app_id!r} at {args.app_url}",
+        )
+        return _serve_plan(plan, args.log_level)
+
+
+def _settings(args: argparse.Namespace, app_id: str, *, app_url: str) -> SidecarSettings:
+    apps: dict[str, str] = {}
+    for name, url in args.apps:
+        if name == app_id:
+            raise CliError(f"--app {name}={url}: {name!r} is this app's own --app-id")
+        if name in apps and apps[name] != url:
+            raise CliError(f"--app {name} is given twice ({apps[name]} and {url}); keep one")
+        apps[name] = url
+    if args.resources_path is not None and not os.path.exists(args.resources_path):
+        raise CliError(f"--resources-path {args.resources_path}: no such folder or file")
+    return SidecarSettings(
+        app_url=app_url,
+        app_id=app_id,
+        state_db=_state_db(args.state_db),
+        apps=apps,
+        resources_path=args.resources_path,
+    )
+
+
+def _state_db(path: str) -> str:
+    if path == ":memory:":
+        return path
+    absolute = os.path.abspath(path)
+    folder = os.path.dirname(absolute)
+    if not os.path.isdir(folder):
+        raise CliError(f"--state-db {path}: folder {folder} does not exist; create it first")
+    return absolute
+
+
+def _config(app: ASGIApp, args: argparse.Namespace) -> uvicorn.Config:
+    return server_config(app, log_level=args.log_level)
+
+
+def _sidecar_config(settings: SidecarSettings, args: argparse.Namespace) -> uvicorn.Config:
+    try:
+        sidecar = create_app(settings)
+    except sqlite3.Error as error:
+        raise CliError(f"cannot open --state-db {settings.state_db}: {error}") from None
+    except ResourceError as error:  # its message names the file and what to change
+        raise CliError(f"--resources-path {settings.resources_path}: {error}") from None
+    # Both servers share uvicorn's one access logger: a call shows as the sidecar's
+    # "/v1.0/actors/..." line, then the app's "/actors/..." line.
+    return _config(sidecar, args)
+
+
+def _serve_plan(plan: Plan, log_level: str) -> int:
+    _configure_package_logging(log_level)
+    return asyncio.run(_serve_until_stopped(plan))
+
+
+def _configure_package_logging(log_level: str) -> None:
+    """Show this package's logs (actor types found, shutdown) like uvicorn's own lines."""
+    logger = logging.getLogger("dapr_actors_fastapi")
+    handler = logging.StreamHandler()
+    handler.setFormatter(DefaultFormatter("%(levelprefix)s %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(LOG_LEVELS[log_level])
+    logger.propagate = False
+
+
+class Stopper:
+    """SIGINT/SIGTERM handling for all servers of the loop: the first signal asks for a graceful
+    stop, a second one forces it (as with uvicorn)."""
+
+    def __init__(self) -> None:
+        self.requested = asyncio.Event()
+        self.servers: list[EmbeddedServer] = []
+
+    def __call__(self) -> None:
+        if self.requested.is_set():
+            for server in self.servers:
+                server.force_exit = True  # skip waiting for open connections
+        self.requested.set()
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[None]:
+        loop = asyncio.get_running_loop()
+        signals = (signal.SIGINT, signal.SIGTERM)
+        for sig in signals:
+            try:
+                loop.add_signal_handler(sig, self)
+            except NotImplementedError:  # Windows' event loops
+                signal.signal(sig, lambda *_: loop.call_soon_threadsafe(self))
+        try:
+            yield
+        finally:
+            for sig in signals:
+                with contextlib.suppress(NotImplementedError):
+                    loop.remove_signal_handler(sig)
+
+
+async def _serve_until_stopped(plan: Plan) -> int:
+    stopper = Stopper()
+    running: list[RunningServer] = []
+    with stopper.installed():
+        try:
+            if plan.wait_for_app:
+                print(plan.waiting_banner, flush=True)  # signals are handled from here on
+                if not await _unless_signalled(_app_listening(plan.wait_for_app), stopper):
+                    return 0
+            for (name, config, sock), banner in zip(plan.servers, plan.banners, strict=True):
+                server = EmbeddedServer(config)
+                stopper.servers.append(server)
+                running.append(launch(name, server, sock))
+                if not await _unless_signalled(running[-1].wait_started(), stopper):
+                    break
+                print(banner, flush=True)
+            else:
+                await _first_signal_or_crash(stopper, running)
+        except StartupFailed as error:
+            raise CliError(str(error)) from None
+        finally:
+            # Stop in start order: the app first, while the sidecar still answers the calls
+            # its shutdown may make (saving actor state); then the sidecar.
+            for each in running:
+                await each.stop()
+    crashed = [f"{each.name} ({each.error()!r})" for each in running if each.error()]
+    if crashed:
+        raise CliError(f"{', '.join(crashed)} stopped unexpectedly; see the log above")
+    return 0
+
+
+async def _unless_signalled(step: Coroutine[Any, Any, None], stopper: Stopper) -> bool:
+    """Run ``step``: True once it is done (its error raised), False if a signal comes first."""
+    task = asyncio.create_task(step)
+    await _first(task, asyncio.create_task(stopper.requested.wait()))
+    if task.cancelled():
+        return False
+    task.result()
+    return True
+
+
+async def _app_listening(url: str) -> None:
+    """Until the app's port accepts connections.
+
+    The sidecar's startup waits for that too, but a signal could only cancel it midway, and
+    Starlette logs that as a failed startup with a traceback; a wait here ends quietly.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or LOOPBACK
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    while True:
+        try:
+            _, writer = await asyncio.open_connection(host, port)
+        except OSError:
+            await asyncio.sleep(0.1)
+            continue
+        writer.close()
+        await writer.wait_closed()
+        return
+
+
+async def _first_signal_or_crash(stopper: Stopper, running: list[RunningServer]) -> None:
+    """Until a signal arrives or a server stops on its own (a crash)."""
+    crashes = [asyncio.ensure_future(asyncio.shield(each.task)) for each in running]
+    await _first(asyncio.create_task(stopper.requested.wait()), *crashes)
+
+
+async def _first(*tasks: asyncio.Future[Any]) -> None:
+    """Wait for the first of ``tasks`` to finish, then cancel and reap the others."""
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.wait(tasks)
+    for task in tasks:
+        if not task.cancelled():
+            task.exception()  # seen: the caller reads what it needs; no "never retrieved" log
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.handler(args)
+    except (CliError, PortUnavailable) as error:
+        print(f"dapr-actors: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # Ctrl-C before the servers took over signals (e.g. on import)
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

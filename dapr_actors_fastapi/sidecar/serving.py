@@ -1,0 +1,177 @@
+"""Serving ASGI apps under uvicorn inside one event loop, on loopback sockets bound up front.
+
+Shared by the ``dapr-actors`` CLI and ``dapr_actors_fastapi.testing``: binding the sockets
+before anything starts turns a taken port into a clear error instead of a half-started pair.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import socket
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import uvicorn
+from starlette.types import ASGIApp
+from uvicorn.config import LOGGING_CONFIG
+
+LOOPBACK = "127.0.0.1"
+POLL_SECONDS = 0.01
+
+
+class PortUnavailable(OSError):
+    """A port cannot be listened on; the message names it and the flag that chose it."""
+
+
+class StartupFailed(RuntimeError):
+    """A server stopped before it started listening (its lifespan startup failed)."""
+
+
+class EmbeddedServer(uvicorn.Server):
+    """A uvicorn server that leaves signals to whoever owns the event loop.
+
+    uvicorn's own handlers would replace each other when two servers share a loop, and after
+    shutdown it re-raises the signal, which turns a clean Ctrl-C into a KeyboardInterrupt.
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def bind_loopback(port: int, flag: str = "port") -> socket.socket:
+    """A TCP socket bound to ``127.0.0.1:port`` (``0``: any free port), not yet listening.
+
+    Binding up front is how a taken port is reported before anything starts; the socket is then
+    handed to uvicorn, so no other process can take the port in between.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if sys.platform != "win32":
+        # As uvicorn does: reuse a port the last run left in TIME_WAIT. A live listener still
+        # makes bind fail. (On Windows this flag would let us steal a live port, so not there.)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((LOOPBACK, port))
+    except OSError as error:
+        sock.close()
+        if error.errno == errno.EADDRINUSE:
+            raise PortUnavailable(
+                f"port {port} ({flag}) is already in use on {LOOPBACK}; stop what listens "
+                f"there or choose another port with {flag}"
+            ) from None
+        raise PortUnavailable(
+            f"cannot listen on {LOOPBACK}:{port} ({flag}): {error.strerror or error}; "
+            f"choose another port with {flag}"
+        ) from None
+    return sock
+
+
+def port_of(sock: socket.socket) -> int:
+    port: int = sock.getsockname()[1]
+    return port
+
+
+@dataclass
+class RunningServer:
+    """A uvicorn server serving in a task of the current loop."""
+
+    name: str
+    server: EmbeddedServer
+    task: asyncio.Task[None]
+    sock: socket.socket
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{port_of(self.sock)}"
+
+    async def wait_started(self, startup_seconds: float | None = None) -> None:
+        """Return once the server listens (its lifespan startup done).
+
+        Raises ``StartupFailed`` if it stops first; past ``startup_seconds`` stops it and raises
+        ``TimeoutError`` (a parameter: a caller's timeout would leave the server starting).
+        """
+        loop = asyncio.get_running_loop()
+        deadline = None if startup_seconds is None else loop.time() + startup_seconds
+        # uvicorn offers no "started" event, only the flag: poll it, with a deadline when given.
+        while not self.server.started:
+            if self.task.done():
+                self.sock.close()
+                self.task.result()  # raises the StartupFailed
+                raise StartupFailed(f"{self.name} stopped before it started listening")
+            if deadline is not None and loop.time() > deadline:
+                await self.stop()
+                raise TimeoutError(f"{self.name} did not start within {startup_seconds}s")
+            await asyncio.sleep(POLL_SECONDS)
+
+    async def stop(self, grace_seconds: float | None = None) -> None:
+        """Stop gracefully (connections finish, lifespan shutdown runs); past ``grace_seconds``
+        cancel the server and raise ``TimeoutError``. A crash is left to ``error``.
+
+        A server still starting is cancelled at once: uvicorn looks at ``should_exit`` only
+        after its startup, which may wait forever (the sidecar waits for its app).
+        """
+        self.server.should_exit = True
+        try:
+            if not self.server.started:
+                self.task.cancel()
+            done, _ = await asyncio.wait([self.task], timeout=grace_seconds)
+            if not done:
+                self.server.force_exit = True
+                self.task.cancel()
+                await asyncio.wait([self.task])
+                raise TimeoutError(
+                    f"{self.name} did not stop within {grace_seconds}s; cancelled it"
+                )
+        finally:
+            self.sock.close()  # uvicorn closes it too, unless it never started
+
+    def error(self) -> BaseException | None:
+        """What the server task raised, once it is done (``None``: a clean stop)."""
+        if not self.task.done() or self.task.cancelled():
+            return None
+        return self.task.exception()
+
+
+def server_config(app: ASGIApp, *, log_level: str | None = None) -> uvicorn.Config:
+    """uvicorn settings for ``app``; without ``log_level`` logging is left as it is (tests),
+    with one uvicorn's console logging is set up at that level (the CLI)."""
+    # lifespan="on", not uvicorn's "auto": under "auto" an app whose startup raises is served
+    # anyway, and an actor app needs its lifespan to deactivate actors on shutdown.
+    return uvicorn.Config(
+        app,
+        lifespan="on",
+        log_level=log_level,
+        log_config=None if log_level is None else LOGGING_CONFIG,
+    )
+
+
+def launch(name: str, server: EmbeddedServer, sock: socket.socket) -> RunningServer:
+    """Serve on ``sock`` in a task of the running loop; ``wait_started`` tells when it listens."""
+    return RunningServer(name, server, asyncio.create_task(_serve(name, server, sock)), sock)
+
+
+async def start_server(
+    name: str, server: EmbeddedServer, sock: socket.socket, *, startup_seconds: float | None = None
+) -> RunningServer:
+    """``launch`` and wait until it listens (see ``RunningServer.wait_started``)."""
+    running = launch(name, server, sock)
+    await running.wait_started(startup_seconds)
+    return running
+
+
+async def _serve(name: str, server: EmbeddedServer, sock: socket.socket) -> None:
+    try:
+        await server.serve(sockets=[sock])
+    except SystemExit as exit_:
+        # uvicorn calls sys.exit when the lifespan startup fails; turn that into an error of
+        # this server alone, so the loop can still stop the others cleanly.
+        raise StartupFailed(
+            f"{name} failed to start (its lifespan startup failed, exit status {exit_.code}); "
+            "the error is logged above"
+        ) from None
+
+
+# -- loading the user's app ---------------------------------------------------------------------

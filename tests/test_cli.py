@@ -1,0 +1,421 @@
+"""The ``dapr-actors`` console script, run for real as a subprocess on free loopback ports."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from dapr_actors_fastapi.sidecar.cli import main
+
+from .conftest import make_app, serve
+
+ROOT = Path(__file__).resolve().parent.parent
+DEADLINE = 15.0  # seconds; a cold interpreter imports fastapi, uvicorn and aiohttp first
+
+
+def console_script() -> list[str]:
+    """The installed ``dapr-actors`` next to this interpreter, else the module itself."""
+    script = Path(sys.executable).with_name("dapr-actors")
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-m", "dapr_actors_fastapi.sidecar.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DAPR_API_TOKEN", "APP_API_TOKEN")}
+    return env | extra
+
+
+class Cli:
+    """A running ``dapr-actors`` with its output in files (a pipe could fill up and block)."""
+
+    def __init__(self, args: list[str], tmp_path: Path, cwd: Path = ROOT, **env: str) -> None:
+        self.out, self.err = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
+        with self.out.open("w") as out, self.err.open("w") as err:
+            self.process = subprocess.Popen(
+                [*console_script(), *args], cwd=cwd, stdout=out, stderr=err, env=clean_env(**env)
+            )
+
+    def output(self) -> tuple[str, str]:
+        return self.out.read_text(), self.err.read_text()
+
+    def wait_for_ports(self, *ports: int) -> None:
+        deadline = time.monotonic() + DEADLINE
+        for port in ports:
+            while not port_open(port):
+                if self.process.poll() is not None:
+                    pytest.fail(
+                        f"dapr-actors exited with {self.process.returncode}: {self.output()}"
+                    )
+                if time.monotonic() > deadline:
+                    pytest.fail(f"port {port} not open after {DEADLINE}s: {self.output()}")
+                time.sleep(0.02)
+
+    def wait_for_output(self, text: str) -> None:
+        deadline = time.monotonic() + DEADLINE
+        while text not in self.output()[0]:
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"no {text!r} from dapr-actors: {self.output()}")
+            time.sleep(0.02)
+
+    def stop(self, sig: signal.Signals) -> int:
+        self.process.send_signal(sig)
+        return self.wait()
+
+    def wait(self) -> int:
+        try:
+            return self.process.wait(timeout=DEADLINE)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            pytest.fail(f"dapr-actors did not exit within {DEADLINE}s: {self.output()}")
+
+
+def port_open(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def put_json(url: str, body: object) -> tuple[int, object]:
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        method="PUT",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return response.status, json.loads(response.read())
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Iterator[list[Cli]]:
+    """Started CLIs, killed at the end if a test failed before stopping them."""
+    started: list[Cli] = []
+    yield started
+    for each in started:
+        if each.process.poll() is None:
+            each.process.kill()
+            each.process.wait()
+
+
+def test_run_serves_the_app_behind_the_sidecar_and_stops_on_ctrl_c(
+    cli: list[Cli], tmp_path: Path
+) -> None:
+    app_port, sidecar_port = free_port(), free_port()
+    state_db = tmp_path / "state.db"
+    run = Cli(
+        [
+            "run",
+            "samples.quickstart:app",
+            f"--app-port={app_port}",
+            f"--dapr-http-port={sidecar_port}",
+            f"--state-db={state_db}",
+        ],
+        tmp_path,
+    )
+    cli.append(run)
+    run.wait_for_ports(app_port, sidecar_port)
+
+    url = f"http://127.0.0.1:{sidecar_port}/v1.0/actors/x-wing/33/method/fly"
+    assert put_json(url, {"destination": "Hoth"}) == (200, {"from": "Yavin 4", "to": "Hoth"})
+
+    assert run.stop(signal.SIGINT) == 0
+    out, err = run.output()
+    assert f"app 'quickstart' on http://127.0.0.1:{app_port}" in out
+    assert f"dev sidecar on http://127.0.0.1:{sidecar_port}" in out
+    assert "hosted actor types: x-wing" in err
+    assert "deactivated 1 'x-wing' actors at shutdown" in err  # the app's lifespan shutdown ran
+    assert "Traceback" not in err
+    assert state_db.exists()
+
+
+STARWARS = """
+import os
+import pathlib
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from dapr_actors_fastapi import Actor, ActorRuntime, method
+
+runtime = ActorRuntime()
+
+
+@runtime.actor("droid")
+class Droid(Actor):
+    @method
+    async def environment(self) -> dict[str, str]:
+        return {name: os.environ[name] for name in ("DAPR_HTTP_PORT", "APP_ID", "APP_PORT")}
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    async with runtime.lifespan(app):
+        yield
+    pathlib.Path("stopped.txt").write_text("lifespan shutdown ran")
+
+
+app = FastAPI(lifespan=lifespan)
+app.include_router(runtime.router)
+"""
+
+
+def test_run_imports_from_the_current_directory_and_stops_on_sigterm(
+    cli: list[Cli], tmp_path: Path
+) -> None:
+    (tmp_path / "starwars.py").write_text(STARWARS)
+    app_port, sidecar_port = free_port(), free_port()
+    run = Cli(
+        ["run", "starwars:app", f"--app-port={app_port}", f"--dapr-http-port={sidecar_port}"],
+        tmp_path,
+        cwd=tmp_path,
+        PYTHONPATH=str(ROOT),  # for dapr_actors_fastapi only if it is not installed
+    )
+    cli.append(run)
+    run.wait_for_ports(app_port, sidecar_port)
+
+    url = f"http://127.0.0.1:{sidecar_port}/v1.0/actors/droid/r2/method/environment"
+    assert put_json(url, {}) == (
+        200,
+        {"DAPR_HTTP_PORT": str(sidecar_port), "APP_ID": "starwars", "APP_PORT": str(app_port)},
+    )
+
+    assert run.stop(signal.SIGTERM) == 0
+    assert f"app 'starwars' on http://127.0.0.1:{app_port}" in run.output()[0]
+    assert (tmp_path / "stopped.txt").read_text() == "lifespan shutdown ran"
+    assert (tmp_path / "dapr-actors.db").exists()  # the default state file, in the cwd
+
+
+@pytest.mark.parametrize("flag", ["--app-port", "--dapr-http-port"])
+def test_a_taken_port_is_a_one_line_error(cli: list[Cli], tmp_path: Path, flag: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        other = "--dapr-http-port" if flag == "--app-port" else "--app-port"
+        run = Cli(["run", "samples.quickstart:app", f"{flag}={port}", f"{other}=0"], tmp_path)
+        cli.append(run)
+        assert run.wait() == 1
+    out, err = run.output()
+    assert f"port {port} ({flag}) is already in use" in err
+    assert "Traceback" not in err
+    assert out == ""  # nothing claimed to listen
+
+
+BROKEN = "import os\n\nvalue = 1 / 0\n"
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("samples.nowhere:app", "cannot import module 'samples.nowhere': No module named"),
+        ("samples.quickstart:ap", "module 'samples.quickstart' has no attribute 'ap'"),
+        ("samples.quickstart:runtime", "not an ASGI app (it is of type ActorRuntime)"),
+        ("broken:app", "importing module 'broken' failed: ZeroDivisionError: division by zero"),
+    ],
+)
+def test_an_app_that_cannot_be_loaded_is_a_one_line_error(
+    cli: list[Cli], tmp_path: Path, target: str, message: str
+) -> None:
+    (tmp_path / "broken.py").write_text(BROKEN)
+    run = Cli(
+        ["run", target, "--app-port=0", "--dapr-http-port=0"],
+        tmp_path,
+        PYTHONPATH=str(tmp_path),
+    )
+    cli.append(run)
+    assert run.wait() == 1
+    err = run.output()[1]
+    assert message in err
+    assert "MODULE:APP" in err or "broken.py:3" in err  # the fix, or where it broke
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+FAILING_STARTUP = """
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+
+@asynccontextmanager
+async def lifespan(app):
+    raise RuntimeError("database is down")
+    yield
+
+
+app = FastAPI(lifespan=lifespan)
+"""
+
+
+def test_an_app_whose_startup_fails_stops_everything(cli: list[Cli], tmp_path: Path) -> None:
+    (tmp_path / "failing.py").write_text(FAILING_STARTUP)
+    run = Cli(["run", "failing:app", "--app-port=0", "--dapr-http-port=0"], tmp_path, cwd=tmp_path)
+    cli.append(run)
+    assert run.wait() == 1
+    out, err = run.output()
+    assert "RuntimeError: database is down" in err  # the app's own error, as uvicorn logs it
+    assert (
+        err.strip().splitlines()[-1].startswith("dapr-actors: error: app 'failing' failed to start")
+    )
+    assert out == ""
+
+
+def test_help_describes_the_commands_and_flags(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", "--help"])
+    assert exit_.value.code == 0
+    text = capsys.readouterr().out
+    for flag in ("MODULE:APP", "--app-id", "--app-port", "--dapr-http-port", "--resources-path"):
+        assert flag in text
+    for flag in ("--state-db", "--app NAME=URL", "--log-level", ":memory:"):
+        assert flag in text
+    with pytest.raises(SystemExit):
+        main(["sidecar", "--help"])
+    assert "--app-url" in capsys.readouterr().out
+
+
+def test_the_console_script_answers_help() -> None:
+    result = subprocess.run(
+        [*console_script(), "--help"], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "run" in result.stdout
+    assert "sidecar" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["run", "samples.quickstart"], "expected MODULE:APP, e.g. samples.quickstart:app"),
+        (["run", "a:app", "--app-port=http"], "expected a port number 0-65535, got 'http'"),
+        (["run", "a:app", "--app", "inventory"], "expected NAME=URL"),
+        (["sidecar", "--app-url", "localhost:3000"], "expected an http:// URL"),
+        (["sidecar"], "--app-url"),
+    ],
+)
+def test_bad_arguments_are_usage_errors(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--app-port=3999", "--dapr-http-port=3999"], "both 3999"),
+        (["--app", "quickstart=http://127.0.0.1:1"], "this app's own --app-id"),
+        (
+            ["--resources-path=/no/such/folder"],
+            "--resources-path /no/such/folder: no such folder or file",
+        ),
+        (["--state-db=/no/such/folder/x.db"], "folder /no/such/folder does not exist"),
+    ],
+)
+def test_bad_settings_are_named_before_anything_starts(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    assert main(["run", "samples.quickstart:app", *argv]) == 1
+    assert message in capsys.readouterr().err
+
+
+def test_a_bad_resource_file_is_named(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    (tmp_path / "endpoint.yaml").write_text(
+        "apiVersion: dapr.io/v1alpha1\nkind: HTTPEndpoint\nmetadata: {}\n"
+        "spec:\n  baseUrl: http://127.0.0.1:1\n"
+    )
+    argv = ["sidecar", "--app-url=http://127.0.0.1:1", "--dapr-http-port=0"]
+    assert main([*argv, f"--resources-path={tmp_path}", "--state-db=:memory:"]) == 1
+    err = capsys.readouterr().err
+    assert f"--resources-path {tmp_path}: " in err
+    assert "endpoint.yaml" in err
+
+
+async def test_sidecar_command_fronts_an_app_running_elsewhere(tmp_path: Path) -> None:
+    from samples.quickstart import runtime
+
+    sidecar_port = free_port()
+    async with serve(make_app(runtime)) as app_url:
+        with (tmp_path / "out.txt").open("w") as out:
+            process = await asyncio.create_subprocess_exec(
+                *console_script(),
+                "sidecar",
+                f"--app-url={app_url}",
+                "--app-id=fleet",
+                f"--dapr-http-port={sidecar_port}",
+                "--state-db=:memory:",
+                cwd=tmp_path,
+                stdout=out,
+                stderr=out,
+                env=clean_env(),
+            )
+        try:
+            base = f"http://127.0.0.1:{sidecar_port}"
+            await wait_until_healthy(base, process)
+            async with (
+                aiohttp.ClientSession(base) as http,
+                http.put("/v1.0/actors/x-wing/1/method/fly", json={"destination": "Hoth"}) as r,
+            ):
+                assert (r.status, await r.json()) == (200, {"from": "Yavin 4", "to": "Hoth"})
+            process.send_signal(signal.SIGINT)
+            assert await asyncio.wait_for(process.wait(), DEADLINE) == 0
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+    text = (tmp_path / "out.txt").read_text()
+    assert f"dev sidecar on {base} for app 'fleet'" in text
+
+
+def test_ctrl_c_while_the_sidecar_waits_for_its_app(cli: list[Cli], tmp_path: Path) -> None:
+    nothing_there = free_port()
+    run = Cli(
+        ["sidecar", f"--app-url=http://127.0.0.1:{nothing_there}", "--dapr-http-port=0"],
+        tmp_path,
+        cwd=tmp_path,
+    )
+    cli.append(run)
+    run.wait_for_output(f"dev sidecar waiting for app 'app' at http://127.0.0.1:{nothing_there}")
+    assert run.stop(signal.SIGINT) == 0
+    assert "Traceback" not in run.output()[1]
+
+
+async def wait_until_healthy(base: str, process: asyncio.subprocess.Process) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + DEADLINE
+    async with aiohttp.ClientSession(base) as http:
+        while True:
+            assert process.returncode is None, "the sidecar exited early"
+            try:
+                async with http.get("/v1.0/healthz") as r:
+                    if r.status == 204:
+                        return
+            except aiohttp.ClientConnectionError:
+                pass
+            assert loop.time() < deadline, f"sidecar not healthy within {DEADLINE}s"
+            await asyncio.sleep(0.02)
