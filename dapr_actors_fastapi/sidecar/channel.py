@@ -52,6 +52,18 @@ def forwardable(headers: Iterable[tuple[str, str]]) -> CIMultiDict[str]:
     )
 
 
+def passthrough_session() -> aiohttp.ClientSession:
+    """A client session that relays requests as a sidecar does: a large keep-alive pool,
+    bodies left as the peer encoded them, no client timeout (daprd has none), no cookies."""
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=1024, limit_per_host=1024),
+        auto_decompress=False,
+        timeout=aiohttp.ClientTimeout(total=None),
+        # A cookie jar would replay one caller's cookies on another caller's calls.
+        cookie_jar=aiohttp.DummyCookieJar(),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class AppResponse:
     status: int
@@ -73,14 +85,7 @@ class AppChannel:
         self._session: aiohttp.ClientSession | None = None
 
     async def open(self) -> None:
-        connector = aiohttp.TCPConnector(limit=1024, limit_per_host=1024)
-        self._session = aiohttp.ClientSession(
-            connector=connector,
-            auto_decompress=False,
-            timeout=aiohttp.ClientTimeout(total=None),
-            # A cookie jar would replay one caller's cookies on another caller's calls.
-            cookie_jar=aiohttp.DummyCookieJar(),
-        )
+        self._session = passthrough_session()
 
     async def close(self) -> None:
         if self._session is not None:

@@ -33,7 +33,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from .bodies import read_body
-from .channel import forwardable
+from .channel import forwardable, passthrough_session
 from .errors import DaprError
 from .resources import HTTPEndpoint, load_http_endpoints
 
@@ -100,14 +100,7 @@ class ServiceInvoker:
         self._session: aiohttp.ClientSession | None = None
 
     async def open(self) -> None:
-        self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=1024, limit_per_host=1024),
-            # Bodies pass through as the target encoded them; no client timeout, as in daprd.
-            auto_decompress=False,
-            timeout=aiohttp.ClientTimeout(total=None),
-            # A shared cookie jar would replay one caller's cookies on another caller's calls.
-            cookie_jar=aiohttp.DummyCookieJar(),
-        )
+        self._session = passthrough_session()
 
     async def close(self) -> None:
         if self._session is not None:

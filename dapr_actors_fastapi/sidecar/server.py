@@ -308,7 +308,13 @@ def create_app(settings: SidecarSettings) -> Starlette:
 
         return handle
 
-    actors = "/v1.0/actors/{actor_type}/{actor_id}"
+    def actor_route(suffix: str, endpoint: Endpoint, *methods: str) -> Route:
+        return Route(
+            "/v1.0/actors/{actor_type}/{actor_id}" + suffix,
+            guarded(endpoint, actors=True),
+            methods=list(methods),
+        )
+
     routes = [
         Route("/v1.0/healthz", guarded(sidecar.healthz, public=True), methods=["GET"]),
         Route(
@@ -317,44 +323,14 @@ def create_app(settings: SidecarSettings) -> Starlette:
             methods=["GET"],
         ),
         Route("/v1.0/metadata", guarded(sidecar.metadata), methods=["GET"]),
-        Route(
-            actors + "/method/{method:path}",
-            guarded(sidecar.invoke_actor, actors=True),
-            methods=["GET", "POST", "PUT", "DELETE"],
-        ),
-        Route(
-            actors + "/state",
-            guarded(sidecar.state_transaction, actors=True),
-            methods=["POST", "PUT"],
-        ),
-        Route(
-            actors + "/state/{key:path}", guarded(sidecar.get_state, actors=True), methods=["GET"]
-        ),
-        Route(
-            actors + "/reminders/{name}",
-            guarded(sidecar.create_reminder, actors=True),
-            methods=["POST", "PUT"],
-        ),
-        Route(
-            actors + "/reminders/{name}",
-            guarded(sidecar.get_reminder, actors=True),
-            methods=["GET"],
-        ),
-        Route(
-            actors + "/reminders/{name}",
-            guarded(sidecar.delete_reminder, actors=True),
-            methods=["DELETE"],
-        ),
-        Route(
-            actors + "/timers/{name}",
-            guarded(sidecar.create_timer, actors=True),
-            methods=["POST", "PUT"],
-        ),
-        Route(
-            actors + "/timers/{name}",
-            guarded(sidecar.delete_timer, actors=True),
-            methods=["DELETE"],
-        ),
+        actor_route("/method/{method:path}", sidecar.invoke_actor, "GET", "POST", "PUT", "DELETE"),
+        actor_route("/state", sidecar.state_transaction, "POST", "PUT"),
+        actor_route("/state/{key:path}", sidecar.get_state, "GET"),
+        actor_route("/reminders/{name}", sidecar.create_reminder, "POST", "PUT"),
+        actor_route("/reminders/{name}", sidecar.get_reminder, "GET"),
+        actor_route("/reminders/{name}", sidecar.delete_reminder, "DELETE"),
+        actor_route("/timers/{name}", sidecar.create_timer, "POST", "PUT"),
+        actor_route("/timers/{name}", sidecar.delete_timer, "DELETE"),
         # Anything unmatched, including an unmatched verb on a known route, falls through to
         # service invocation, as in daprd (protocol.md §7.0, §8.1); AnyVerb lets every verb in.
         Route("/{path:path}", AnyVerb(guarded(sidecar.invoker.handle))),
