@@ -34,11 +34,12 @@ async def asgi_client(runtime: ActorRuntime) -> AsyncIterator[httpx.AsyncClient]
 
 
 @contextlib.asynccontextmanager
-async def serve(app: FastAPI) -> AsyncIterator[str]:
-    """Run ``app`` under a real uvicorn server on an ephemeral loopback port; yield its URL."""
+async def serve(app: Any, port: int = 0) -> AsyncIterator[str]:
+    """Run ``app`` under a real uvicorn server on a loopback port (ephemeral unless given);
+    yield its URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", port))
     port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
