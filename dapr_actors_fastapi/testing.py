@@ -42,6 +42,7 @@ from starlette.types import ASGIApp
 
 from .sidecar.server import SidecarSettings, create_app
 from .sidecar.serving import (
+    LOOPBACK,
     EmbeddedServer,
     RunningServer,
     bind_loopback,
@@ -162,9 +163,10 @@ class ActorTestEnv:
         if self._set_environ:
             # Before the app starts: its lifespan may already look for the sidecar.
             self._apply_environ(port_of(sidecar_sock))
-        app_server = await self._serve("the app", self.app, app_sock)
+        # The sidecar starts first: it answers at once and waits for the app in the
+        # background, while an app may wait for its sidecar during its own startup.
         settings = SidecarSettings(
-            app_url=app_server.url,
+            app_url=f"http://{LOOPBACK}:{port_of(app_sock)}",
             app_id=self.app_id,
             state_db=self._state_db,
             apps=self._apps,
@@ -173,6 +175,9 @@ class ActorTestEnv:
             app_api_token=self._app_api_token,
         )
         sidecar = await self._serve("the dev sidecar", create_app(settings), sidecar_sock)
+        await self._serve("the app", self.app, app_sock)
+        # Stop the app first, so that its shutdown can still reach the sidecar.
+        self._servers.reverse()
         token = {} if self._api_token is None else {"dapr-api-token": self._api_token}
         self._http = aiohttp.ClientSession(sidecar.url, headers=token)
         await self._wait_healthy()

@@ -3,6 +3,7 @@
 1. An app written with the official ``dapr-ext-fastapi`` (``DaprActor``) behind our dev sidecar:
    method calls, actor state, a reminder and a timer registered by the SDK actor.
 2. The official SDK's ``ActorProxy`` calling actors of our runtime through our dev sidecar.
+3. ``ActorTestEnv`` hosting an app that, like an SDK app, waits for its sidecar at startup.
 
 Two things about the SDK shape these tests:
 
@@ -22,6 +23,7 @@ import base64
 import contextlib
 import datetime
 import json
+import os
 import socket
 import threading
 import warnings
@@ -41,18 +43,18 @@ from dapr_actors_fastapi.testing import ActorTestEnv
 from .conftest import make_app, poll_until, serve, within
 
 with warnings.catch_warnings():
-    # dapr 1.19 warns at import that dapr-ext-fastapi now ships inside the core wheel.
+    # dapr 1.19 warns (FutureWarning) on its first import that dapr-ext-fastapi now ships
+    # inside the core wheel. That happens while this module is collected, where a
+    # ``pytestmark`` filter does not apply yet, so it is filtered here, for the import only.
     warnings.filterwarnings("ignore", "Legacy Dapr extension", FutureWarning)
     from dapr.actor import Actor as SdkActor
     from dapr.actor import ActorId, ActorInterface, ActorProxy, ActorProxyFactory, actormethod
     from dapr.actor import ActorRuntime as SdkActorRuntime
-    from dapr.actor.runtime.config import ActorRuntimeConfig
+    from dapr.actor.runtime.config import ActorRuntimeConfig, ActorTypeConfig
     from dapr.actor.runtime.remindable import Remindable
     from dapr.clients.exceptions import DaprHttpError
     from dapr.conf import settings as dapr_settings
     from dapr.ext.fastapi import DaprActor
-
-pytestmark = pytest.mark.filterwarnings("ignore:Legacy Dapr extension distributions:FutureWarning")
 
 DEADLINE = 4.0  # seconds; every wait in this module is bounded by it
 
@@ -93,7 +95,7 @@ async def serve_in_thread(app: FastAPI, sock: socket.socket) -> AsyncIterator[No
         server.should_exit = True
         await asyncio.to_thread(thread.join, DEADLINE)
         sock.close()
-        assert not thread.is_alive(), "the SDK app did not stop"
+    assert not thread.is_alive(), "the SDK app did not stop"
 
 
 @pytest.fixture
@@ -155,10 +157,12 @@ class Events:
     def __init__(self) -> None:
         self.reminders: list[tuple[str, bytes, Any, Any]] = []
         self.timers: list[Any] = []
+        self.deactivated: list[str] = []
 
 
 def sdk_app(events: Events) -> FastAPI:
-    """A dapr-ext-fastapi app as its docs write one, with one actor type ``SdkDemoActor``."""
+    """A dapr-ext-fastapi app as its docs write one: actor types ``SdkDemoActor`` and
+    ``SdkIdleActor`` (the latter deactivated after 150 ms idle)."""
 
     class DemoActorInterface(ActorInterface):
         @actormethod(name="SetGreeting")
@@ -169,6 +173,12 @@ def sdk_app(events: Events) -> FastAPI:
 
         @actormethod(name="StartReminder")
         async def start_reminder(self, data: dict[str, Any]) -> None: ...
+
+        @actormethod(name="ScheduleLater")
+        async def schedule_later(self) -> None: ...
+
+        @actormethod(name="UnscheduleLater")
+        async def unschedule_later(self) -> None: ...
 
         @actormethod(name="StartTimer")
         async def start_timer(self, data: dict[str, Any]) -> None: ...
@@ -205,6 +215,17 @@ def sdk_app(events: Events) -> FastAPI:
             events.reminders.append((name, state, due_time, period))
             await self._state_manager.set_state("reminded", json.loads(state))
 
+        async def schedule_later(self) -> None:
+            await self.register_reminder(
+                "later",
+                b'{"k": 1}',
+                datetime.timedelta(minutes=1),
+                datetime.timedelta(seconds=30),
+            )
+
+        async def unschedule_later(self) -> None:
+            await self.unregister_reminder("later")
+
         async def start_timer(self, data: dict[str, Any]) -> None:
             await self.register_timer(
                 "ticker",
@@ -224,10 +245,40 @@ def sdk_app(events: Events) -> FastAPI:
         async def explode(self) -> None:
             raise RuntimeError("kaboom from the SDK actor")
 
+    class IdleActorInterface(ActorInterface):
+        @actormethod(name="Remember")
+        async def remember(self, data: dict[str, Any]) -> str: ...
+
+        @actormethod(name="Recall")
+        async def recall(self) -> dict[str, Any]: ...
+
+    class SdkIdleActor(SdkActor, IdleActorInterface):
+        async def remember(self, data: dict[str, Any]) -> str:
+            await self._state_manager.set_state("memo", data)
+            return "noted"
+
+        async def recall(self) -> dict[str, Any]:
+            found, value = await self._state_manager.try_get_state("memo")
+            return {"found": found, "value": value}
+
+        async def _on_deactivate(self) -> None:
+            events.deactivated.append(self.id.id)
+
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        SdkActorRuntime.set_actor_config(
+            ActorRuntimeConfig(
+                actor_scan_interval=datetime.timedelta(milliseconds=50),
+                actor_type_configs=[
+                    ActorTypeConfig(
+                        "SdkIdleActor", actor_idle_timeout=datetime.timedelta(milliseconds=150)
+                    )
+                ],
+            )
+        )
         # Blocks (in this app's own thread) until the sidecar's /v1.0/healthz/outbound answers.
         await actor.register_actor(SdkDemoActor)
+        await actor.register_actor(SdkIdleActor)
         yield
 
     app = FastAPI(lifespan=lifespan)
@@ -269,7 +320,30 @@ async def test_sdk_app_config_is_read_by_our_sidecar(sdk_cluster: Any) -> None:
         assert response.status == 200
         body = await response.json()
     assert body["id"] == "sdk-app"
-    assert body["actors"] == [{"type": "SdkDemoActor", "count": 1}]
+    actors = sorted(body["actors"], key=lambda entry: entry["type"])
+    assert actors == [
+        {"type": "SdkDemoActor", "count": 1},
+        {"type": "SdkIdleActor", "count": 0},
+    ]
+
+
+async def test_sdk_actor_state_outlives_its_idle_deactivation(sdk_cluster: Any) -> None:
+    http, events = sdk_cluster
+    idle = "/v1.0/actors/SdkIdleActor/1"
+    async with http.post(f"{ACTOR}/method/GetGreeting") as response:
+        assert response.status == 200
+    memo = {"remember": "the Alamo"}
+    async with http.post(f"{idle}/method/Remember", json=memo) as response:
+        assert (response.status, await response.json()) == (200, "noted")
+    # The SDK's entitiesConfig entry ("0h0m0s150ms0μs") and top-level scan interval apply:
+    # our sidecar sends DELETE /actors/SdkIdleActor/1 and the SDK runs _on_deactivate.
+    await poll_until(lambda: events.deactivated == ["1"], what="deactivation", seconds=DEADLINE)
+    async with http.get("/v1.0/metadata") as response:
+        counts = {entry["type"]: entry["count"] for entry in (await response.json())["actors"]}
+    assert counts == {"SdkDemoActor": 1, "SdkIdleActor": 0}  # 1 h keeps SdkDemoActor/7
+    # A new activation has no cache: the SDK reads the memo back through GET .../state/memo.
+    async with http.post(f"{idle}/method/Recall") as response:
+        assert (response.status, await response.json()) == (200, {"found": True, "value": memo})
 
 
 async def test_sdk_actor_methods_and_state_through_our_sidecar(sdk_cluster: Any) -> None:
@@ -287,10 +361,9 @@ async def test_sdk_actor_methods_and_state_through_our_sidecar(sdk_cluster: Any)
         assert (response.status, await response.json()) == (200, greeting)
         assert response.headers["content-type"] == "application/json"
 
-    # A second call reads it back through the sidecar (the SDK caches per activation, so
-    # also check a fresh actor id has nothing).
     async with http.put(f"{ACTOR}/method/GetGreeting") as response:
         assert (response.status, await response.json()) == (200, {"found": True, "value": greeting})
+    # State is per actor id.
     async with http.get("/v1.0/actors/SdkDemoActor/8/state/greeting") as response:
         assert (response.status, await response.read()) == (204, b"")
 
@@ -326,24 +399,18 @@ async def test_sdk_reminder_fires_and_reaches_receive_reminder(sdk_cluster: Any)
 
 async def test_sdk_reminder_is_stored_as_the_sdk_registered_it(sdk_cluster: Any) -> None:
     http, _ = sdk_cluster
-    body = {
-        "reminderName": "later",
-        "dueTime": "0h1m0s0ms0μs",
-        "period": "0h0m30s0ms0μs",
-        "data": base64.b64encode(b'{"k": 1}').decode(),
-    }
-    # The same body the SDK's register_reminder sends (protocol.md §11), sent straight.
-    async with http.put(f"{ACTOR}/reminders/later", json=body) as response:
-        assert response.status == 204
+    async with http.post(f"{ACTOR}/method/ScheduleLater") as response:
+        assert response.status == 200
+    # The SDK sends Go-style durations with "μs" and its data as a base64 string (§11).
     async with http.get(f"{ACTOR}/reminders/later") as response:
+        assert response.status == 200
         stored = await response.json()
-    assert (stored["dueTime"], stored["period"], stored["data"]) == (
-        body["dueTime"],
-        body["period"],
-        body["data"],
-    )
-    async with http.delete(f"{ACTOR}/reminders/later") as response:
-        assert response.status == 204
+    assert (stored["dueTime"], stored["period"]) == ("0h1m0s0ms0μs", "0h0m30s0ms0μs")
+    assert base64.b64decode(stored["data"]) == b'{"k": 1}'
+    async with http.post(f"{ACTOR}/method/UnscheduleLater") as response:
+        assert response.status == 200
+    async with http.get(f"{ACTOR}/reminders/later") as response:
+        assert response.status == 404
 
 
 async def test_sdk_timer_fires_its_callback_until_it_unregisters(sdk_cluster: Any) -> None:
@@ -351,7 +418,8 @@ async def test_sdk_timer_fires_its_callback_until_it_unregisters(sdk_cluster: An
     async with http.post(f"{ACTOR}/method/StartTimer", json={"tick": "tock"}) as response:
         assert response.status == 200
 
-    # The SDK saves the actor's state after each timer callback too.
+    # The SDK saves the actor's state after each timer callback too, and only when the
+    # callback succeeded: a saved 2 means its DELETE of the timer was accepted.
     ticks = await poll_state(http, f"{ACTOR}/state/ticks", lambda value: value >= 2)
     assert ticks == 2
     assert events.timers[:2] == [{"tick": "tock"}, {"tick": "tock"}]
@@ -435,11 +503,8 @@ class XWingInterface(ActorInterface):
 
 
 @pytest.fixture
-async def proxies(
-    sdk_globals: Callable[[str], None], monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[Callable[..., Any]]:
+async def proxies(sdk_globals: Callable[[str], None]) -> AsyncIterator[Callable[..., Any]]:
     """Our runtime's app and dev sidecar; yields ``make(actor_id, **runtime_options)``."""
-    monkeypatch.setattr(ActorProxy, "_default_proxy_factory", None)
     async with contextlib.AsyncExitStack() as stack:
 
         async def make(actor_id: str, **options: Any) -> Any:
@@ -448,6 +513,7 @@ async def proxies(
             )
             sdk_globals(env.sidecar_url)
             # The factory's HTTP client blocks on the sidecar's health check: not in this loop.
+            # (ActorProxy.create without a factory would build and cache one, here, blocking.)
             factory = await asyncio.to_thread(ActorProxyFactory)
             return ActorProxy.create("x-wing", ActorId(actor_id), XWingInterface, factory)
 
@@ -529,3 +595,35 @@ async def test_sdk_decoder_turns_duration_and_date_strings_into_objects(proxies:
     assert answer["eta"] == datetime.timedelta(hours=1, minutes=30)
     assert answer["launched"] == datetime.datetime(2024, 5, 4, 12, tzinfo=datetime.UTC)
     assert answer["name"] == "Red Five"
+
+
+# -- 3. our test kit hosting an app that waits for its sidecar at startup -----------------------
+
+
+def sidecar_waiting_app() -> FastAPI:
+    """An app whose startup waits for its sidecar's ``/v1.0/healthz/outbound``, as the SDK's
+    ``register_actor`` does, but without blocking the loop (the SDK's wait is synchronous
+    and could never succeed inside the sidecar's own loop)."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        url = f"http://127.0.0.1:{os.environ['DAPR_HTTP_PORT']}/v1.0/healthz/outbound"
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 1.0
+        async with aiohttp.ClientSession() as http:
+            while True:
+                with contextlib.suppress(aiohttp.ClientConnectionError):
+                    async with http.get(url) as response:
+                        if response.status < 300:
+                            break
+                if loop.time() > deadline:
+                    raise TimeoutError(f"no sidecar at {url}")
+                await asyncio.sleep(0.01)
+        yield
+
+    return FastAPI(lifespan=lifespan)
+
+
+async def test_actor_test_env_hosts_an_app_that_waits_for_its_sidecar() -> None:
+    async with ActorTestEnv(sidecar_waiting_app(), startup_seconds=DEADLINE) as env:
+        assert (await env.request("GET", "/v1.0/healthz/outbound")).status == 204
