@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import shlex
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -107,3 +108,67 @@ async def test_every_curl_example_answers_as_documented(tmp_path: Path) -> None:
 @pytest.mark.parametrize("block", shell_blocks())
 def test_examples_are_plain_curl(block: str) -> None:
     assert block.lstrip().startswith("curl")
+
+
+# -- the Service invocation API reference page ------------------------------------------------
+
+INVOCATION_SPEC = SPEC.with_name("service-invocation-api.md")
+EXTERNAL_URL = "http://mathServiceURL.com"  # the page's FQDN example; replaced by a local URL
+
+
+def invocation_commands() -> list[str]:
+    """The page's curl commands, one string each.
+
+    The page leaves out the backslash before each ``-d`` line, so run as a shell script its
+    commands would go out without their body; they are joined here as the page means them.
+    """
+    if not INVOCATION_SPEC.exists():
+        return []
+    blocks = re.findall(r"```shell\n(.*?)```", INVOCATION_SPEC.read_text(), flags=re.DOTALL)
+    commands = []
+    for block in blocks:
+        for command in block.strip().split("\n\n"):
+            commands.append(" ".join(line.strip().rstrip("\\") for line in command.splitlines()))
+    return commands
+
+
+def test_the_invocation_page_has_three_curl_examples() -> None:
+    commands = invocation_commands()
+    assert [
+        command.split()[1].split("/invoke/")[1].split("/method/")[0] for command in commands
+    ] == [
+        "mathService",
+        "mathHTTPEndpoint",
+        EXTERNAL_URL,
+    ]
+
+
+async def test_every_invocation_example_answers_33(tmp_path: Path) -> None:
+    from samples.math_service import app as math_service
+
+    async with serve(math_service) as math_url:
+        resources = tmp_path / "resources"
+        resources.mkdir()
+        (resources / "math.yaml").write_text(
+            "apiVersion: dapr.io/v1alpha1\nkind: HTTPEndpoint\nmetadata:\n  name: mathHTTPEndpoint\n"
+            f"spec:\n  baseUrl: {math_url}\n"
+        )
+        settings = SidecarSettings(
+            app_url=math_url,
+            app_id="caller",
+            state_db=":memory:",
+            apps={"mathService": math_url},
+            resources_path=str(resources),
+        )
+        async with serve(create_app(settings)) as sidecar_url:
+            for command in invocation_commands():
+                local = command.replace("http://localhost:3500", sidecar_url)
+                local = local.replace(EXTERNAL_URL, math_url)
+                result = await asyncio.to_thread(
+                    subprocess.run,
+                    [*shlex.split(local), "-s", "-w", "\nSTATUS=%{http_code}"],
+                    capture_output=True,
+                    text=True,
+                    timeout=20,
+                )
+                assert result.stdout == "33\nSTATUS=200", (command, result.stdout)

@@ -30,8 +30,12 @@ class Recorder:
         self.calls: list[tuple[str, Any]] = []
         self.failures_left = 0
         self.cancel_after: int | None = None
+        self.idle_timeout = "1h"
         self.app = FastAPI()
         self.app.add_api_route("/dapr/config", self.config, methods=["GET"])
+        self.app.add_api_route(
+            "/actors/{actor_type}/{actor_id}/method/{name}", self.method, methods=["PUT"]
+        )
         self.app.add_api_route(
             "/actors/{actor_type}/{actor_id}/method/{kind}/{name}", self.callback, methods=["PUT"]
         )
@@ -40,7 +44,15 @@ class Recorder:
         )
 
     async def config(self) -> dict[str, Any]:
-        return {"entities": ["robot"], "actorScanInterval": "50ms"}
+        return {
+            "entities": ["robot"],
+            "actorScanInterval": "50ms",
+            "actorIdleTimeout": self.idle_timeout,
+        }
+
+    async def method(self, actor_id: str, name: str) -> Response:
+        self.calls.append((f"method {actor_id} {name}", None))
+        return Response(status_code=200)
 
     async def callback(self, request: Request, actor_id: str, kind: str, name: str) -> Response:
         body = await request.body()
@@ -284,6 +296,20 @@ async def test_invalid_timers_are_400_naming_the_value(
         status, error = await put(http, "/v1.0/actors/robot/1/timers/bad", body)
         assert (status, error["errorCode"]) == (400, "ERR_ACTOR_TIMER_CREATE")
         assert named in error["message"]
+
+
+async def test_deactivation_stops_the_actors_timers(recorder: Recorder) -> None:
+    recorder.idle_timeout = "100ms"
+    async with sidecar_for(recorder.app) as http:
+        async with http.put("/v1.0/actors/robot/1/method/wake") as response:
+            assert response.status == 200
+        await put(http, "/v1.0/actors/robot/1/timers/t", {"dueTime": "1s"})
+        # A reminder due after the timer would have fired: once it has fired, the timer is
+        # known to be gone, not late.
+        await put(http, "/v1.0/actors/robot/1/reminders/sentinel", {"dueTime": "1500ms"})
+        await poll_until(lambda: recorder.fired("sentinel"), what="the sentinel reminder")
+    assert ("deactivate 1", None) in recorder.calls
+    assert recorder.fired("t") == []
 
 
 async def test_timers_of_unhosted_types_are_refused(recorder: Recorder) -> None:
