@@ -37,7 +37,8 @@ async def asgi_client(runtime: ActorRuntime) -> AsyncIterator[httpx.AsyncClient]
 async def serve(app: Any, port: int = 0) -> AsyncIterator[str]:
     """Run ``app`` under a real uvicorn server on a loopback port (ephemeral unless given);
     yield its URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP so that asyncio sets TCP_NODELAY on connections (see sidecar/serving.py).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", port))
     port = sock.getsockname()[1]

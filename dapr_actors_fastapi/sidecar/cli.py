@@ -359,9 +359,19 @@ def _sidecar_config(settings: SidecarSettings, args: argparse.Namespace) -> uvic
     return _config(sidecar, args)
 
 
+def _run_loop(main: Coroutine[Any, Any, int]) -> int:
+    """Run ``main`` on uvloop when it is installed (uvicorn[standard] brings it), as uvicorn
+    itself would: ``asyncio.run`` alone would never use it."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    return uvloop.run(main)
+
+
 def _serve_plan(plan: Plan, log_level: str) -> int:
     _configure_package_logging(log_level)
-    return asyncio.run(_serve_until_stopped(plan))
+    return _run_loop(_serve_until_stopped(plan))
 
 
 def _configure_package_logging(log_level: str) -> None:

@@ -48,7 +48,10 @@ def bind_loopback(port: int, flag: str = "port") -> socket.socket:
     Binding up front is how a taken port is reported before anything starts; the socket is then
     handed to uvicorn, so no other process can take the port in between.
     """
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: asyncio turns Nagle's algorithm off (TCP_NODELAY) only on sockets
+    # whose protocol says TCP, and connections inherit it from the listener. Without it, a
+    # response written as headers then body waits ~40 ms for the peer's delayed ACK.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     if sys.platform != "win32":
         # As uvicorn does: reuse a port the last run left in TIME_WAIT. A live listener still
         # makes bind fail. (On Windows this flag would let us steal a live port, so not there.)
