@@ -1,12 +1,15 @@
-"""Benchmark dapr_actors_fastapi ("ours") against dapr-ext-fastapi ("peer") and a raw ASGI echo.
+"""Benchmark dapr_actors_fastapi ("ours") against dapr-ext-fastapi ("peer") and a raw ASGI echo,
+and measure the package's dev sidecar (its overhead per call, its state transactions).
 
-    python benchmarks/run.py                        # full run: 3 rounds of 10 s
-    python benchmarks/run.py --quick                # smoke run, about a minute
+    python benchmarks/run.py                        # full run: 3 rounds of 10 s, every scenario
+    python benchmarks/run.py --quick                # smoke run, a minute or two
+    python benchmarks/run.py --scenarios sidecar,state   # only the dev sidecar's scenarios
     python benchmarks/run.py --write-readme         # also rewrite benchmarks/README.md results
 
-Every measurement starts a fresh server (uvicorn, 1 worker, pinned to CPU 0) and drives it with
-wrk (1 thread, 32 connections, pinned to CPU 1). Rounds alternate the servers and the report
-gives medians across rounds, ratios, and the project's targets. See benchmarks/README.md.
+Every measurement starts fresh servers (uvicorn, 1 worker, pinned to CPU 0; the dev sidecar
+too) and drives them with wrk (1 thread, 32 connections, pinned to CPU 1). Rounds alternate
+the servers and the report gives medians across rounds, ratios, and the project's targets.
+See benchmarks/README.md.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import re
 import secrets
 import signal
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -32,17 +36,16 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import psutil  # type: ignore[import-untyped]  # no stubs in the venv
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 LUA_SCRIPT = BENCH_DIR / "actors.lua"
+SIDECAR_LUA = BENCH_DIR / "sidecar.lua"
 README = BENCH_DIR / "README.md"
 RESULTS_DIR = BENCH_DIR / "results"
-README_START = "<!-- results:start -->"
-README_END = "<!-- results:end -->"
 
 SERVERS = ("ours", "peer", "raw")
 ACTOR_SERVERS = ("ours", "peer")  # raw has no actors: no activations, no per-actor memory
@@ -53,7 +56,11 @@ WARM_IDS = 100  # live actors before the memory scenario's first RSS reading
 BODY = b'{"destination":"Hoth"}'
 EXPECTED = {"destination": "Hoth"}
 METHOD_PATH = "/actors/x-wing/{id}/method/fly"
+SIDECAR_METHOD_PATH = "/v1.0" + METHOD_PATH
+STATE_VALUE_PATH = "/v1.0/actors/x-wing/{id}/state/k"  # the key sidecar.lua's upserts write
+STATE_VALUE = {"n": 1}
 LIVE_PATH = "/bench/live-actors"
+SIDECAR_APP_ID = "bench"
 
 READY_TIMEOUT = 30.0
 STOP_TIMEOUT = 60.0  # ours deactivates every live actor at shutdown (100k in the memory run)
@@ -74,6 +81,7 @@ class Options:
     rounds: int
     actors: int  # actors activated in the memory scenario
     write_readme: bool
+    scenarios: tuple[str, ...]  # in SCENARIOS order
 
 
 FULL = {"duration": 10, "warmup": 3, "rounds": 3, "actors": 100_000}
@@ -96,6 +104,11 @@ def parse_options(argv: list[str] | None = None) -> Options:
     parser.add_argument(
         "--actors", type=int, help=f"actors in the memory scenario (default {FULL['actors']})"
     )
+    parser.add_argument(
+        "--scenarios",
+        default=",".join(SCENARIOS),
+        help=f"comma-separated scenarios to run (default: all, {','.join(SCENARIOS)})",
+    )
     parser.add_argument("--quick", action="store_true", help=f"smoke run: {QUICK}")
     parser.add_argument(
         "--write-readme", action="store_true", help="rewrite the results in README.md"
@@ -108,7 +121,30 @@ def parse_options(argv: list[str] | None = None) -> Options:
     }
     if min(values.values()) < 1:
         parser.error("--duration, --warmup, --rounds and --actors must be positive")
-    return Options(**values, write_readme=args.write_readme)
+    try:
+        scenarios = select_scenarios(args.scenarios, args.write_readme)
+    except ValueError as error:
+        parser.error(str(error))
+    return Options(**values, write_readme=args.write_readme, scenarios=scenarios)
+
+
+def select_scenarios(text: str, write_readme: bool) -> tuple[str, ...]:
+    """The named scenarios in SCENARIOS order; a README section is only rewritten whole."""
+    names = {name.strip() for name in text.split(",") if name.strip()}
+    unknown = names - SCENARIOS.keys()
+    if unknown or not names:
+        raise ValueError(
+            f"--scenarios: unknown {sorted(unknown)}; choose from {', '.join(SCENARIOS)}"
+        )
+    if write_readme:
+        for section in SECTIONS:
+            partial = names & set(section.scenarios)
+            if partial and partial != set(section.scenarios):
+                raise ValueError(
+                    f"--write-readme rewrites the {section.name} section whole: run all of "
+                    f"{','.join(section.scenarios)}, or drop --write-readme"
+                )
+    return tuple(name for name in SCENARIOS if name in names)
 
 
 # -- small HTTP helpers (stdlib only: the harness must not share code with the servers) ---------
@@ -133,6 +169,19 @@ def http_request(
         return response.status, response.getheader("content-type", ""), response.read()
     finally:
         connection.close()
+
+
+def expect_fly(name: str, answer: tuple[int, str, bytes]) -> None:
+    """``fly``'s answer must be 200 ``{"destination":"Hoth"}`` from every server."""
+    status, content_type, body = answer
+    if (
+        status != 200
+        or not content_type.startswith("application/json")
+        or json.loads(body) != EXPECTED
+    ):
+        raise BenchmarkError(
+            f"{name} answered {status} {content_type!r} {body!r}, expected 200 {BODY!r}"
+        )
 
 
 def wait_until(
@@ -196,27 +245,40 @@ class StubSidecar:
 # -- servers --------------------------------------------------------------------------------------
 
 
-class Server:
-    """One app under uvicorn (1 worker, pinned to SERVER_CPU); a context manager."""
+class Process:
+    """A server process pinned to SERVER_CPU, its output in a log; a context manager that
+    starts it, waits until it is ready, checks one answer, and stops it with SIGTERM."""
 
-    def __init__(self, name: str, sidecar_port: int, log_path: Path) -> None:
+    def __init__(self, name: str, port: int, log_path: Path) -> None:
         self.name = name
-        self.port = free_port()
+        self.port = port
         self.log_path = log_path
         self.stop_seconds = 0.0
-        self._sidecar_port = sidecar_port
         self._process: subprocess.Popen[bytes] | None = None
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def environment(self) -> dict[str, str]:
+        return dict(os.environ)
+
+    def ready(self) -> bool:
+        with socket.socket() as sock:
+            return sock.connect_ex(("127.0.0.1", self.port)) == 0
+
+    def check(self) -> None:
+        """The answer the process must give before it is measured."""
 
     @property
     def pid(self) -> int:
         assert self._process is not None
         return self._process.pid
 
-    def __enter__(self) -> Server:
+    def __enter__(self) -> Self:
         self._start()
         try:
-            wait_until(self._accepts, READY_TIMEOUT, f"{self.name} to accept connections")
-            self._check_response()
+            wait_until(self._alive_and_ready, READY_TIMEOUT, f"{self.name} to be ready")
+            self.check()
         except BaseException:
             self._stop()
             raise
@@ -226,48 +288,26 @@ class Server:
         self._stop()
 
     def _start(self) -> None:
-        command = [
-            "taskset", "-c", SERVER_CPU, sys.executable, "-m", "uvicorn", f"benchmarks.apps.{self.name}:app",
-            "--app-dir", str(REPO_ROOT), "--host", "127.0.0.1", "--port", str(self.port),
-            "--workers", "1", "--no-access-log", "--log-level", "warning",
-        ]  # fmt: skip
-        env = {
-            k: v for k, v in os.environ.items() if k not in ("APP_API_TOKEN", "DAPR_HTTP_ENDPOINT")
-        }
-        env |= {"DAPR_RUNTIME_HOST": "127.0.0.1", "DAPR_HTTP_PORT": str(self._sidecar_port),
-                "DAPR_HEALTH_TIMEOUT": "10"}  # fmt: skip
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("wb") as log:
-            self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+            self._process = subprocess.Popen(
+                ["taskset", "-c", SERVER_CPU, *self.command()],
+                stdout=log, stderr=subprocess.STDOUT, env=self.environment(), cwd=REPO_ROOT,
+            )  # fmt: skip
 
-    def _accepts(self) -> bool:
+    def _alive_and_ready(self) -> bool:
         assert self._process is not None
         if self._process.poll() is not None:
             raise BenchmarkError(
                 f"{self.name} exited with {self._process.returncode}:\n{self.log_tail()}"
             )
-        with socket.socket() as sock:
-            return sock.connect_ex(("127.0.0.1", self.port)) == 0
-
-    def _check_response(self) -> None:
-        """The one request every server must answer identically before it is measured."""
-        status, content_type, body = http_request(
-            self.port, "PUT", METHOD_PATH.format(id="ship-0"), BODY
-        )
-        if (
-            status != 200
-            or not content_type.startswith("application/json")
-            or json.loads(body) != EXPECTED
-        ):
-            raise BenchmarkError(
-                f"{self.name} answered {status} {content_type!r} {body!r}, expected 200 {BODY!r}"
-            )
+        return self.ready()
 
     def _stop(self) -> None:
         if self._process is None or self._process.poll() is not None:
             return
         started = time.monotonic()
-        self._process.send_signal(signal.SIGTERM)  # uvicorn's graceful shutdown, lifespan included
+        self._process.send_signal(signal.SIGTERM)  # graceful shutdown, lifespan included
         try:
             self._process.wait(STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
@@ -277,6 +317,39 @@ class Server:
                 f"{self.name} ignored SIGTERM for {STOP_TIMEOUT:.0f}s and was killed"
             ) from None
         self.stop_seconds = time.monotonic() - started
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the process has used so far."""
+        times = psutil.Process(self.pid).cpu_times()
+        return float(times.user + times.system)
+
+    def log_tail(self, lines: int = 30) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+class Server(Process):
+    """One app of ``benchmarks/apps`` under uvicorn (1 worker)."""
+
+    def __init__(self, name: str, sidecar_port: int, log_path: Path) -> None:
+        super().__init__(name, free_port(), log_path)
+        self._sidecar_port = sidecar_port
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable, "-m", "uvicorn", f"benchmarks.apps.{self.name}:app",
+            "--app-dir", str(REPO_ROOT), "--host", "127.0.0.1", "--port", str(self.port),
+            "--workers", "1", "--no-access-log", "--log-level", "warning",
+        ]  # fmt: skip
+
+    def environment(self) -> dict[str, str]:
+        env = {
+            k: v for k, v in os.environ.items() if k not in ("APP_API_TOKEN", "DAPR_HTTP_ENDPOINT")
+        }
+        return env | {"DAPR_RUNTIME_HOST": "127.0.0.1", "DAPR_HTTP_PORT": str(self._sidecar_port),
+                      "DAPR_HEALTH_TIMEOUT": "10"}  # fmt: skip
+
+    def check(self) -> None:
+        expect_fly(self.name, http_request(self.port, "PUT", METHOD_PATH.format(id="ship-0"), BODY))
 
     def live_actors(self) -> int:
         status, _, body = http_request(self.port, "GET", LIVE_PATH)
@@ -290,8 +363,44 @@ class Server:
         process = psutil.Process(self.pid)
         return sum(p.memory_info().rss for p in (process, *process.children(recursive=True)))
 
-    def log_tail(self, lines: int = 30) -> str:
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+class DevSidecar(Process):
+    """The package's dev sidecar, alone in its process, as ``dapr-actors sidecar`` runs it."""
+
+    def __init__(self, app_port: int, port: int, state_db: str, log_path: Path) -> None:
+        super().__init__("dev sidecar", port, log_path)
+        self._app_port = app_port
+        self.state_db = state_db
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable, "-m", "dapr_actors_fastapi.sidecar.cli", "sidecar",
+            "--app-url", f"http://127.0.0.1:{self._app_port}", "--app-id", SIDECAR_APP_ID,
+            "--dapr-http-port", str(self.port), "--state-db", self.state_db,
+            "--log-level", "warning",
+        ]  # fmt: skip
+
+    def environment(self) -> dict[str, str]:
+        return {k: v for k, v in os.environ.items() if k not in ("DAPR_API_TOKEN", "APP_API_TOKEN")}
+
+    def ready(self) -> bool:
+        """``/v1.0/healthz`` answers 204 once the app's actor config is loaded (500 before)."""
+        try:
+            return http_request(self.port, "GET", "/v1.0/healthz")[0] == 204
+        except OSError:  # not listening yet
+            return False
+
+    def check(self) -> None:
+        path = SIDECAR_METHOD_PATH.format(id="ship-0")
+        expect_fly(self.name, http_request(self.port, "PUT", path, BODY))
+
+    def active_actors(self) -> int:
+        status, _, body = http_request(self.port, "GET", "/v1.0/metadata")
+        if status != 200:
+            raise BenchmarkError(f"{self.name} /v1.0/metadata answered {status}: {body!r}")
+        counts = {entry["type"]: entry["count"] for entry in json.loads(body)["actors"]}
+        active: int = counts.get("x-wing", 0)
+        return active
 
 
 # -- wrk ------------------------------------------------------------------------------------------
@@ -308,22 +417,25 @@ class WrkResult:
     read_errors: int
     write_errors: int
     timeouts: int
+    unexpected_status: int = 0  # sidecar.lua checks every status; actors.lua leaves it to wrk
 
     @property
     def rate(self) -> float:
         return self.requests / (self.duration_us / 1e6)
 
 
-def wrk_command(port: int, seconds: float, script_args: list[str]) -> list[str]:
+def wrk_command(
+    port: int, seconds: float, script_args: list[str], script: Path = LUA_SCRIPT
+) -> list[str]:
     return [
         "taskset", "-c", CLIENT_CPU, "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds:.0f}s",
-        "--latency", "--timeout", "10s", "-s", str(LUA_SCRIPT), f"http://127.0.0.1:{port}",
+        "--latency", "--timeout", "10s", "-s", str(script), f"http://127.0.0.1:{port}",
         "--", *script_args,
     ]  # fmt: skip
 
 
 def parse_wrk(output: str, server: str) -> WrkResult:
-    """The script's BENCH_RESULT line; raises on non-2xx responses or socket errors."""
+    """The script's BENCH_RESULT line; raises on non-2xx or unexpected statuses, socket errors."""
     match = re.search(r"^BENCH_RESULT (\{.*\})$", output, re.MULTILINE)
     if match is None:
         raise BenchmarkError(f"wrk printed no BENCH_RESULT for {server}:\n{output}")
@@ -335,22 +447,25 @@ def parse_wrk(output: str, server: str) -> WrkResult:
         result.read_errors,
         result.write_errors,
         result.timeouts,
+        result.unexpected_status,
     )
     if non_2xx is not None or any(errors) or result.requests == 0:
         raise BenchmarkError(f"wrk against {server} saw errors or no responses:\n{output}")
     return result
 
 
-def run_wrk(server: Server, seconds: float, script_args: list[str]) -> WrkResult:
+def run_wrk(
+    target: Process, seconds: float, script_args: list[str], script: Path = LUA_SCRIPT
+) -> WrkResult:
     completed = subprocess.run(
-        wrk_command(server.port, seconds, script_args),
+        wrk_command(target.port, seconds, script_args, script),
         capture_output=True, text=True, timeout=seconds + 60, check=False,
     )  # fmt: skip
     if completed.returncode != 0:
         raise BenchmarkError(
             f"wrk failed ({completed.returncode}):\n{completed.stdout}{completed.stderr}"
         )
-    return parse_wrk(completed.stdout, server.name)
+    return parse_wrk(completed.stdout, target.name)
 
 
 def activate_exactly(server: Server, count: int, prefix: str) -> None:
@@ -382,7 +497,7 @@ def activate_exactly(server: Server, count: int, prefix: str) -> None:
         raise BenchmarkError(f"{server.name} has {live} live actors, expected exactly {expected}")
 
 
-# -- scenarios ------------------------------------------------------------------------------------
+# -- scenarios: ours, peer and raw ----------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -396,19 +511,22 @@ class Context:
 Sample = dict[str, float]
 
 
+def latency_sample(result: WrkResult) -> Sample:
+    return {"rps": result.rate, "p50_ms": result.p50_us / 1000, "p99_ms": result.p99_us / 1000}
+
+
 def stateless(context: Context, server: Server, tag: str) -> Sample:
     """Requests/s over STATELESS_IDS live actors, after a warm-up that activates them."""
     ids = str(STATELESS_IDS)
     run_wrk(server, context.options.warmup, ["stateless", ids])
-    result = run_wrk(server, context.options.duration, ["stateless", ids])
-    return {"rps": result.rate, "p50_ms": result.p50_us / 1000, "p99_ms": result.p99_us / 1000}
+    return latency_sample(run_wrk(server, context.options.duration, ["stateless", ids]))
 
 
 def activations(context: Context, server: Server, tag: str) -> Sample:
     """Activations/s: every request goes to a never-seen actor id."""
     run_wrk(server, context.options.warmup, ["activate", f"{context.run_id}-{tag}-warm"])
     result = run_wrk(server, context.options.duration, ["activate", f"{context.run_id}-{tag}"])
-    return {"rps": result.rate, "p50_ms": result.p50_us / 1000, "p99_ms": result.p99_us / 1000}
+    return latency_sample(result)
 
 
 def memory(context: Context, server: Server, tag: str) -> Sample:
@@ -428,46 +546,149 @@ def memory(context: Context, server: Server, tag: str) -> Sample:
     }
 
 
-Scenario = Callable[[Context, Server, str], Sample]
-SCENARIOS: dict[str, tuple[Scenario, tuple[str, ...]]] = {
-    "stateless": (stateless, SERVERS),
-    "activations": (activations, ACTOR_SERVERS),
-    "memory": (memory, ACTOR_SERVERS),
-}
-
-# results[scenario][server] is one Sample per round
-Results = dict[str, dict[str, list[Sample]]]
+Measure = Callable[[Context, Server, str], Sample]
+Run = Callable[[Context, str, str], Sample]  # (context, variant, tag) -> one round's sample
 
 
-def run_one(context: Context, scenario: str, server_name: str, round_no: int) -> Sample:
-    measure, _ = SCENARIOS[scenario]
-    tag = f"r{round_no}-{scenario}-{server_name}"
-    log_path = context.log_dir / f"{tag}.log"
-    # The sidecar may only be called while the server starts (the peer's health wait).
+def on_fresh_server(measure: Measure) -> Run:
+    """Run ``measure`` on a fresh server named by the variant, with the stub sidecar."""
+
+    def run(context: Context, server_name: str, tag: str) -> Sample:
+        log_path = context.log_dir / f"{tag}.log"
+        # The sidecar may only be called while the server starts (the peer's health wait).
+        with (
+            Server(server_name, context.sidecar.port, log_path) as server,
+            context.sidecar.forbid_calls(server_name),
+        ):
+            sample = measure(context, server, tag)
+        sample["stop_s"] = server.stop_seconds  # shutdown deactivates every live actor (ours)
+        if server.stop_seconds > SLOW_STOP:
+            log(f"  note: {server_name} took {server.stop_seconds:.1f}s to shut down ({tag})")
+        return sample
+
+    return run
+
+
+# -- scenarios: the dev sidecar -------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def app_with_sidecar(
+    context: Context, tag: str, state_db: str
+) -> Iterator[tuple[Server, DevSidecar]]:
+    """The "ours" app and a dev sidecar in front of it, two processes, both on SERVER_CPU.
+
+    The app gets the sidecar's port as DAPR_HTTP_PORT, as under ``dapr run``.
+    """
+    sidecar_port = free_port()
     with (
-        Server(server_name, context.sidecar.port, log_path) as server,
-        context.sidecar.forbid_calls(server_name),
-    ):
-        sample = measure(context, server, tag)
-    sample["stop_s"] = server.stop_seconds  # shutdown deactivates every live actor (ours)
-    if server.stop_seconds > SLOW_STOP:
-        log(f"  note: {server_name} took {server.stop_seconds:.1f}s to shut down after {scenario}")
+        Server("ours", sidecar_port, context.log_dir / f"{tag}-app.log") as app,
+        DevSidecar(app.port, sidecar_port, state_db, context.log_dir / f"{tag}-sidecar.log")
+        as sidecar,
+    ):  # fmt: skip
+        yield app, sidecar
+
+
+def measured(
+    processes: tuple[Server, DevSidecar], target: Process, seconds: int, script_args: list[str]
+) -> Sample:
+    """One measured sidecar.lua run: latency, and the CPU time app and sidecar spent on it."""
+    app, sidecar = processes
+    before = app.cpu_seconds(), sidecar.cpu_seconds()
+    started = time.monotonic()
+    result = run_wrk(target, seconds, script_args, SIDECAR_LUA)
+    elapsed = time.monotonic() - started
+    app_cpu, sidecar_cpu = (p.cpu_seconds() - b for p, b in zip(processes, before, strict=True))
+    us_per_request = 1e6 / result.requests
+    return latency_sample(result) | {
+        "cpu_us": (app_cpu + sidecar_cpu) * us_per_request,
+        "sidecar_cpu_us": sidecar_cpu * us_per_request,
+        "busy_pct": 100 * (app_cpu + sidecar_cpu) / elapsed,
+    }
+
+
+def sidecar_overhead(context: Context, variant: str, tag: str) -> Sample:
+    """The stateless ``fly`` call, straight to the app ("direct") or through the sidecar."""
+    args = ["fly", "app" if variant == "direct" else "sidecar", str(STATELESS_IDS)]
+    with app_with_sidecar(context, tag, ":memory:") as (app, sidecar):
+        target = app if variant == "direct" else sidecar
+        run_wrk(target, context.options.warmup, args, SIDECAR_LUA)
+        return measured((app, sidecar), target, context.options.duration, args)
+
+
+def state_transactions(context: Context, variant: str, tag: str) -> Sample:
+    """One-upsert state transactions over STATELESS_IDS active actors, to a file or :memory:."""
+    state_db = ":memory:" if variant == "memory" else str(context.log_dir / f"{tag}.db")
+    args = ["state", str(STATELESS_IDS)]
+    with app_with_sidecar(context, tag, state_db) as (app, sidecar):
+        activate_through(sidecar, STATELESS_IDS)
+        run_wrk(sidecar, context.options.warmup, args, SIDECAR_LUA)
+        sample = measured((app, sidecar), sidecar, context.options.duration, args)
+        check_state(sidecar)
     return sample
 
 
+def activate_through(sidecar: DevSidecar, count: int) -> None:
+    """One ``fly`` call through the sidecar to each of ship-0 .. ship-(count-1), then check
+    that exactly those are active (the sidecar refuses state writes for inactive actors).
+
+    Each call has its own connection, so that the set-up does not depend on keep-alive
+    behaviour (before TCP_NODELAY was set, a reused connection stalled ~40 ms per call).
+    """
+    for n in range(count):
+        path = SIDECAR_METHOD_PATH.format(id=f"ship-{n}")
+        expect_fly(sidecar.name, http_request(sidecar.port, "PUT", path, BODY))
+    active = sidecar.active_actors()
+    if active != count:
+        raise BenchmarkError(f"{sidecar.name} has {active} active x-wings, expected {count}")
+
+
+def check_state(sidecar: DevSidecar) -> None:
+    """The upserts landed, and a file database really is in WAL mode."""
+    status, _, body = http_request(sidecar.port, "GET", STATE_VALUE_PATH.format(id="ship-0"))
+    if status != 200 or json.loads(body) != STATE_VALUE:
+        raise BenchmarkError(f"{sidecar.name} state read answered {status} {body!r}")
+    if sidecar.state_db != ":memory:" and not Path(sidecar.state_db + "-wal").exists():
+        raise BenchmarkError(f"{sidecar.state_db} has no -wal file: not in WAL mode")
+
+
+# -- registry -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scenario:
+    run: Run
+    variants: tuple[str, ...]  # servers or set-ups, in odd rounds' order (even: reversed)
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "stateless": Scenario(on_fresh_server(stateless), SERVERS),
+    "activations": Scenario(on_fresh_server(activations), ACTOR_SERVERS),
+    "memory": Scenario(on_fresh_server(memory), ACTOR_SERVERS),
+    "sidecar": Scenario(sidecar_overhead, ("direct", "sidecar")),
+    "state": Scenario(state_transactions, ("memory", "file")),
+}
+
+# results[scenario][variant] is one Sample per round
+Results = dict[str, dict[str, list[Sample]]]
+
+
 def run_rounds(context: Context) -> Results:
+    scenarios = context.options.scenarios
     results: Results = {
-        name: {server: [] for server in servers} for name, (_, servers) in SCENARIOS.items()
+        name: {variant: [] for variant in SCENARIOS[name].variants} for name in scenarios
     }
     for round_no in range(1, context.options.rounds + 1):
-        for scenario, (_, servers) in SCENARIOS.items():
-            # Odd rounds run ours first, even rounds last: the machine's slow drift then
-            # favours no server (ABBA order).
-            for server_name in servers if round_no % 2 else servers[::-1]:
-                sample = run_one(context, scenario, server_name, round_no)
-                results[scenario][server_name].append(sample)
+        for name in scenarios:
+            variants = SCENARIOS[name].variants
+            # Odd rounds run the first variant first, even rounds last: the machine's slow
+            # drift then favours none (ABBA order).
+            for variant in variants if round_no % 2 else variants[::-1]:
+                tag = f"r{round_no}-{name}-{variant}"
+                sample = SCENARIOS[name].run(context, variant, tag)
+                results[name][variant].append(sample)
                 log(
-                    f"[round {round_no}/{context.options.rounds}] {scenario:<11} {server_name:<4} {describe(sample)}"
+                    f"[round {round_no}/{context.options.rounds}] {name:<11} {variant:<7} {describe(sample)}"
                 )
     return results
 
@@ -480,7 +701,7 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-# -- report ---------------------------------------------------------------------------------------
+# -- report: ours, peer and raw -------------------------------------------------------------------
 
 
 def median(results: Results, scenario: str, server: str, metric: str) -> float:
@@ -503,20 +724,25 @@ class Target:
         return f"{'<=' if self.at_most else '>='} {self.threshold:g}x"
 
 
-def targets(results: Results) -> list[Target]:
-    def ratio(scenario: str, metric: str, other: str) -> float:
-        return median(results, scenario, "ours", metric) / median(results, scenario, other, metric)
+TARGETS = [  # label, scenario, metric, ours / which server, threshold, lower is better
+    ("stateless throughput, ours/peer", "stateless", "rps", "peer", 2.5, False),
+    ("stateless throughput, ours/raw", "stateless", "rps", "raw", 0.75, False),
+    ("activations/s, ours/peer", "activations", "rps", "peer", 2.0, False),
+    ("memory per actor, ours/peer", "memory", "bytes_per_actor", "peer", 1.0, True),
+]
 
+
+def targets(results: Results) -> list[Target]:
+    """The targets of the scenarios that ran."""
     return [
-        Target("stateless throughput, ours/peer", ratio("stateless", "rps", "peer"), 2.5),
-        Target("stateless throughput, ours/raw", ratio("stateless", "rps", "raw"), 0.75),
-        Target("activations/s, ours/peer", ratio("activations", "rps", "peer"), 2.0),
         Target(
-            "memory per actor, ours/peer",
-            ratio("memory", "bytes_per_actor", "peer"),
-            1.0,
-            at_most=True,
-        ),
+            label,
+            median(results, scenario, "ours", metric) / median(results, scenario, other, metric),
+            threshold,
+            at_most,
+        )
+        for label, scenario, metric, other, threshold, at_most in TARGETS
+        if scenario in results
     ]
 
 
@@ -538,6 +764,8 @@ def results_table(results: Results) -> str:
         "|---|---:|---:|---:|---:|---:|",
     ]
     for scenario, metric, label, fmt in ROWS:
+        if scenario not in results:
+            continue
         values = {s: median(results, scenario, s, metric) for s in results[scenario]}
         cells = [fmt.format(values[s]) if s in values else "n/a" for s in SERVERS]
         ratios = [
@@ -558,7 +786,7 @@ def targets_table(results: Results) -> str:
 def rounds_table(results: Results) -> str:
     lines = ["| Scenario | Server | Per round |", "|---|---|---|"]
     for scenario, metric, label, fmt in ROWS:
-        if metric not in ("rps", "bytes_per_actor"):
+        if scenario not in results or metric not in ("rps", "bytes_per_actor"):
             continue
         by_server = {
             server: [sample[metric] for sample in samples]
@@ -576,6 +804,145 @@ def rounds_table(results: Results) -> str:
     return "\n".join(lines)
 
 
+def comparison_report(results: Results, options: Options, env: dict[str, str], command: str) -> str:
+    software = software_line(env, (
+        "python", "fastapi", "starlette", "uvicorn", "uvloop", "httptools", "pydantic",
+        "dapr-ext-fastapi", "dapr", "dapr-actors-fastapi",
+    ))  # fmt: skip
+    memory_note = f", memory at {options.actors:,} actors" if "memory" in results else ""
+    return "\n\n".join([
+        run_line(options, env, command, memory_note),
+        f"Machine: {machine_line(env)}. Software: {software}.",
+        results_table(results),
+        targets_table(results),
+        "<details><summary>Every round</summary>\n\n" + rounds_table(results) + "\n\n</details>",
+    ])  # fmt: skip
+
+
+# -- report: the dev sidecar ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pair:
+    """How a two-variant scenario is tabled: ``other`` next to ``base``, ratio other/base."""
+
+    label: str
+    base: tuple[str, str]  # variant, column header
+    other: tuple[str, str]
+    ratio_header: str
+    metrics: tuple[str, ...]
+
+
+PAIRS = {
+    "sidecar": Pair(
+        "`fly` call", ("direct", "straight to app"), ("sidecar", "through sidecar"),
+        "sidecar/direct", ("rps", "p50_ms", "p99_ms", "cpu_us", "sidecar_cpu_us", "busy_pct"),
+    ),
+    "state": Pair(
+        "State transaction (1 upsert)", ("memory", "`:memory:`"), ("file", "file (WAL)"),
+        "file/`:memory:`", ("rps", "p50_ms", "p99_ms", "cpu_us", "busy_pct"),
+    ),
+}  # fmt: skip
+
+METRICS = {  # metric: label, format, whether a ratio means anything
+    "rps": ("requests/s", "{:,.0f}", True),
+    "p50_ms": ("p50 latency (ms)", "{:.2f}", True),
+    "p99_ms": ("p99 latency (ms)", "{:.2f}", True),
+    "cpu_us": ("CPU per request, app + sidecar (µs)", "{:.0f}", True),
+    "sidecar_cpu_us": ("CPU per request, sidecar alone (µs)", "{:.0f}", False),
+    "busy_pct": ("CPU 0 busy with app + sidecar (%)", "{:.0f}", False),
+}
+
+
+def pair_table(results: Results, scenario: str) -> str:
+    pair = PAIRS[scenario]
+    (base, base_header), (other, other_header) = pair.base, pair.other
+    lines = [
+        f"| {pair.label} (median of rounds) | {base_header} | {other_header} | {pair.ratio_header} |",
+        "|---|---:|---:|---:|",
+    ]
+    for metric in pair.metrics:
+        label, fmt, has_ratio = METRICS[metric]
+        a, b = (median(results, scenario, v, metric) for v in (base, other))
+        ratio = f"{b / a:.2f}x" if has_ratio else "n/a"
+        lines.append(f"| {label} | {fmt.format(a)} | {fmt.format(b)} | {ratio} |")
+    return "\n".join(lines)
+
+
+def pair_rounds_table(results: Results) -> str:
+    lines = ["| Scenario | Variant | Per round |", "|---|---|---|"]
+    for scenario, pair in PAIRS.items():
+        if scenario not in results:
+            continue
+        label = f"{pair.label}: requests/s"
+        per_round = {
+            v: [s["rps"] for s in results[scenario][v]] for v, _ in (pair.base, pair.other)
+        }
+        for variant, header in (pair.base, pair.other):
+            values = ", ".join(f"{v:,.0f}" for v in per_round[variant])
+            lines.append(f"| {label} | {header} | {values} |")
+        ratios = (
+            f"{b / a:.2f}x"
+            for a, b in zip(per_round[pair.base[0]], per_round[pair.other[0]], strict=True)
+        )
+        lines.append(f"| {label} | {pair.ratio_header} | {', '.join(ratios)} |")
+    return "\n".join(lines)
+
+
+def sidecar_report(results: Results, options: Options, env: dict[str, str], command: str) -> str:
+    software = software_line(env, (
+        "python", "starlette", "uvicorn", "uvloop", "httptools", "aiohttp", "sqlite",
+        "dapr-actors-fastapi",
+    ))  # fmt: skip
+    tables = [pair_table(results, scenario) for scenario in PAIRS if scenario in results]
+    return "\n\n".join([
+        run_line(options, env, command),
+        f"Machine: {machine_line(env)}. Software: {software}.",
+        *tables,
+        "<details><summary>Every round</summary>\n\n" + pair_rounds_table(results)
+        + "\n\n</details>",
+    ])  # fmt: skip
+
+
+# -- report: common -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Section:
+    """A results section of README.md: its scenarios, how it is written, its markers."""
+
+    name: str
+    scenarios: tuple[str, ...]
+    render: Callable[[Results, Options, dict[str, str], str], str]
+
+    @property
+    def markers(self) -> tuple[str, str]:
+        prefix = "results" if self.name == "comparison" else f"{self.name}-results"
+        return f"<!-- {prefix}:start -->", f"<!-- {prefix}:end -->"
+
+
+SECTIONS = (
+    Section("comparison", ("stateless", "activations", "memory"), comparison_report),
+    Section("sidecar", ("sidecar", "state"), sidecar_report),
+)
+
+
+def run_line(options: Options, env: dict[str, str], command: str, detail: str = "") -> str:
+    return (
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with `{command}`: {options.rounds} round(s), "
+        f"{options.duration} s per measured run after {options.warmup} s of warm-up{detail}. "
+        f"Load average (1 min): {env['load_before']} before, {env['load_after']} after."
+    )
+
+
+def machine_line(env: dict[str, str]) -> str:
+    return f"{env['cpu']}, {env['cores']} cores, Linux {env['kernel']}"
+
+
+def software_line(env: dict[str, str], names: tuple[str, ...]) -> str:
+    return ", ".join(f"{name} {env[name]}" for name in names) + f"; {env['wrk']}"
+
+
 def environment() -> dict[str, str]:
     def version(distribution: str) -> str:
         try:
@@ -591,18 +958,24 @@ def environment() -> dict[str, str]:
         "uvloop",
         "httptools",
         "pydantic",
+        "aiohttp",
         "dapr",
         "dapr-ext-fastapi",
     ]
     return {
         "python": platform.python_version(),
         **{name: version(name) for name in packages},
+        "sqlite": sqlite3.sqlite_version,
         "dapr-actors-fastapi": f"{version('dapr-actors-fastapi')} (commit {library_commit()})",
         "wrk": (wrk.stdout + wrk.stderr).split("Copyright")[0].strip(),
         "cpu": cpu_model(),
         "cores": str(os.cpu_count()),
         "kernel": platform.release(),
     }
+
+
+def load_average() -> str:
+    return f"{os.getloadavg()[0]:.2f}"
 
 
 def library_commit() -> str:
@@ -624,28 +997,13 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def report(results: Results, options: Options, env: dict[str, str], command: str) -> str:
-    software = ", ".join(f"{name} {env[name]}" for name in (
-        "python", "fastapi", "starlette", "uvicorn", "uvloop", "httptools", "pydantic",
-        "dapr-ext-fastapi", "dapr", "dapr-actors-fastapi",
-    ))  # fmt: skip
-    return "\n\n".join([
-        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with `{command}`: {options.rounds} round(s), "
-        f"{options.duration} s per measured run after {options.warmup} s of warm-up, "
-        f"memory at {options.actors:,} actors.",
-        f"Machine: {env['cpu']}, {env['cores']} cores, Linux {env['kernel']}. Software: {software}; {env['wrk']}.",
-        results_table(results),
-        targets_table(results),
-        "<details><summary>Every round</summary>\n\n" + rounds_table(results) + "\n\n</details>",
-    ])  # fmt: skip
-
-
-def write_readme(section: str) -> None:
+def write_readme(section: str, markers: tuple[str, str]) -> None:
+    start_marker, end_marker = markers
     text = README.read_text()
-    start, end = text.find(README_START), text.find(README_END)
+    start, end = text.find(start_marker), text.find(end_marker)
     if start < 0 or end < start:
-        raise BenchmarkError(f"{README} lacks the {README_START} ... {README_END} markers")
-    README.write_text(f"{text[: start + len(README_START)]}\n{section}\n{text[end:]}")
+        raise BenchmarkError(f"{README} lacks the {start_marker} ... {end_marker} markers")
+    README.write_text(f"{text[: start + len(start_marker)]}\n{section}\n{text[end:]}")
 
 
 def save_json(results: Results, options: Options, env: dict[str, str], run_id: str) -> Path:
@@ -657,6 +1015,7 @@ def save_json(results: Results, options: Options, env: dict[str, str], run_id: s
         "results": results,
         "targets": target_data,
     }
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(payload, indent=2))
     return path
 
@@ -666,6 +1025,7 @@ def main(argv: list[str] | None = None) -> int:
     # The harness (and its stub sidecar) shares the client core with wrk, never the server's.
     os.sched_setaffinity(0, {int(CLIENT_CPU)})
     run_id = f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+    load_before = load_average()
     with StubSidecar() as sidecar:
         context = Context(options, sidecar, run_id, RESULTS_DIR / run_id)
         try:
@@ -673,14 +1033,17 @@ def main(argv: list[str] | None = None) -> int:
         except BenchmarkError as error:
             log(f"BENCHMARK FAILED: {error}\n(server logs: {context.log_dir})")
             return 1
-    env = environment()
+    env = environment() | {"load_before": load_before, "load_after": load_average()}
     command = "python benchmarks/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    section = report(results, options, env, command.strip())
-    print(section)
+    for section in SECTIONS:
+        if not any(scenario in results for scenario in section.scenarios):
+            continue
+        text = section.render(results, options, env, command.strip())
+        print(text + "\n")
+        if options.write_readme:
+            write_readme(text, section.markers)
+            log(f"{section.name} results written to {README}")
     log(f"raw results: {save_json(results, options, env, run_id)}")
-    if options.write_readme:
-        write_readme(section)
-        log(f"results written to {README}")
     return 0
 
 
