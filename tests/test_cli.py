@@ -19,7 +19,7 @@ import pytest
 
 from dapr_actors_fastapi.sidecar.cli import main
 
-from .conftest import make_app, serve
+from .conftest import make_app, poll_until, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 DEADLINE = 15.0  # seconds; a cold interpreter imports fastapi, uvicorn and aiohttp first
@@ -140,6 +140,8 @@ def test_run_serves_the_app_behind_the_sidecar_and_stops_on_ctrl_c(
 
     url = f"http://127.0.0.1:{sidecar_port}/v1.0/actors/x-wing/33/method/fly"
     assert put_json(url, {"destination": "Hoth"}) == (200, {"from": "Yavin 4", "to": "Hoth"})
+    # The banner follows the sidecar's start, which requests can overtake: wait for it.
+    run.wait_for_output(f"dev sidecar on http://127.0.0.1:{sidecar_port}")
 
     assert run.stop(signal.SIGINT) == 0
     out, err = run.output()
@@ -382,14 +384,17 @@ async def test_sidecar_command_fronts_an_app_running_elsewhere(tmp_path: Path) -
                 http.put("/v1.0/actors/x-wing/1/method/fly", json={"destination": "Hoth"}) as r,
             ):
                 assert (r.status, await r.json()) == (200, {"from": "Yavin 4", "to": "Hoth"})
+            # The banner follows the server's start, which requests can overtake: wait for it.
+            banner = f"dev sidecar on {base} for app 'fleet'"
+            await poll_until(
+                lambda: banner in (tmp_path / "out.txt").read_text(), what="the banner"
+            )
             process.send_signal(signal.SIGINT)
             assert await asyncio.wait_for(process.wait(), DEADLINE) == 0
         finally:
             if process.returncode is None:
                 process.kill()
                 await process.wait()
-    text = (tmp_path / "out.txt").read_text()
-    assert f"dev sidecar on {base} for app 'fleet'" in text
 
 
 def test_ctrl_c_while_the_sidecar_waits_for_its_app(cli: list[Cli], tmp_path: Path) -> None:
