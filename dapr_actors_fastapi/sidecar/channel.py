@@ -75,14 +75,10 @@ class AppUnreachable(ConnectionError):
     """The app did not answer: refused, reset or timed out."""
 
 
-class AppChannel:
-    """HTTP calls from the sidecar to the app at ``base_url``."""
+class PassthroughClient:
+    """Holds a ``passthrough_session`` between ``open()`` and ``close()``."""
 
-    def __init__(self, base_url: str, *, app_id: str, app_api_token: str | None) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._app_id = app_id
-        self._token = app_api_token
-        self._session: aiohttp.ClientSession | None = None
+    _session: aiohttp.ClientSession | None = None
 
     async def open(self) -> None:
         self._session = passthrough_session()
@@ -91,6 +87,15 @@ class AppChannel:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+class AppChannel(PassthroughClient):
+    """HTTP calls from the sidecar to the app at ``base_url``."""
+
+    def __init__(self, base_url: str, *, app_id: str, app_api_token: str | None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._app_id = app_id
+        self._token = app_api_token
 
     async def wait_until_listening(self, poll_seconds: float = 0.1) -> None:
         """Poll the app's port until it accepts TCP, as daprd does; log while waiting."""

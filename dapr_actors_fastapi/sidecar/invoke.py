@@ -33,7 +33,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from .bodies import read_body
-from .channel import forwardable, passthrough_session
+from .channel import PassthroughClient, forwardable
 from .errors import DaprError
 from .resources import HTTPEndpoint, load_http_endpoints
 
@@ -85,7 +85,7 @@ class Target:
     """``dapr-api-token`` for the callee: the own app's ``APP_API_TOKEN``."""
 
 
-class ServiceInvoker:
+class ServiceInvoker(PassthroughClient):
     """Serves service invocation for a ``Sidecar``: route any path to ``handle``.
 
     ``HTTPEndpoint`` resources are read when it is built, so a bad file stops the sidecar at
@@ -97,15 +97,6 @@ class ServiceInvoker:
         self.endpoints: dict[str, HTTPEndpoint] = (
             load_http_endpoints(settings.resources_path) if settings.resources_path else {}
         )
-        self._session: aiohttp.ClientSession | None = None
-
-    async def open(self) -> None:
-        self._session = passthrough_session()
-
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
 
     async def handle(self, request: Request) -> Response:
         """Invoke the target the request names; Dapr error bodies for the sidecar's failures."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from pathlib import Path
 
 _SCHEMA = """
@@ -118,19 +118,7 @@ class StateStore:
         self._db.execute(
             f"INSERT OR REPLACE INTO reminders (app_id, {_REMINDER_COLUMNS}) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                app_id,
-                record.actor_type,
-                record.actor_id,
-                record.name,
-                record.data,
-                record.due_time,
-                record.period,
-                record.ttl,
-                record.next_due,
-                record.remaining,
-                record.expires_at,
-            ),
+            (app_id, *astuple(record)),
         )
 
     def delete_reminder(self, app_id: str, actor_type: str, actor_id: str, name: str) -> bool:
