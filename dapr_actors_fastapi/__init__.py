@@ -9,6 +9,7 @@ from ._actor import Actor, ActorType, Turn, current_turn
 from ._config import ActorSettings
 from ._handlers import method, reminder, timer
 from ._runtime import ActorRuntime
+from ._sidecar import SidecarClient, SidecarResponse
 from .exceptions import (
     ActorConfigError,
     ActorError,
@@ -18,6 +19,8 @@ from .exceptions import (
     InvalidActorRequest,
     InvalidApiToken,
     RequestBodyTooLarge,
+    SidecarError,
+    SidecarUnavailable,
     StackDepthExceeded,
 )
 
@@ -34,6 +37,10 @@ __all__ = [
     "InvalidActorRequest",
     "InvalidApiToken",
     "RequestBodyTooLarge",
+    "SidecarClient",
+    "SidecarError",
+    "SidecarResponse",
+    "SidecarUnavailable",
     "StackDepthExceeded",
     "Turn",
     "current_turn",

@@ -34,6 +34,7 @@ from ._config import (
 from ._definition import define_actor, validate_wire_name
 from ._host import ActorTypeHost
 from ._router import build_router, document_actor_type
+from ._sidecar import SidecarClient
 from .durations import SECOND
 from .exceptions import ActorConfigError
 
@@ -61,6 +62,8 @@ class ActorRuntime:
     * ``max_body_size``: larger request bodies get 413.
     * ``error_style``: ``"status"`` answers actor exceptions with 500; ``"header"`` with 200 and
       ``X-DaprErrorResponseHeader``, so callers through daprd receive the error body verbatim.
+    * ``sidecar``: the ``SidecarClient`` actors use (default: one configured from the
+      environment when the lifespan starts).
     """
 
     def __init__(
@@ -75,6 +78,7 @@ class ActorRuntime:
         app_api_token: str | None = None,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         error_style: ErrorStyle = "status",
+        sidecar: SidecarClient | None = None,
     ) -> None:
         self._defaults = ActorSettings(
             **validate_settings(
@@ -105,6 +109,8 @@ class ActorRuntime:
         self._app_api_token = token.encode() if token else None
         self._hosts: dict[str, ActorTypeHost] = {}
         self._overridden: set[str] = set()
+        self.sidecar = sidecar if sidecar is not None else SidecarClient()
+        """The client to this app's sidecar, opened and closed by ``lifespan``."""
 
     # -- registration -------------------------------------------------------------------------
 
@@ -221,14 +227,19 @@ class ActorRuntime:
 
     @asynccontextmanager
     async def lifespan(self, app: Any = None) -> AsyncIterator[None]:
-        """The app's lifespan: on shutdown, deactivate live actors within the drain timeout.
+        """The app's lifespan: open the sidecar client; on shutdown, deactivate live actors
+        within the drain timeout, then close the client.
 
         Use as ``FastAPI(lifespan=runtime.lifespan)``, or enter it from your own lifespan.
         """
+        await self.sidecar.open()
         try:
             yield
         finally:
-            await self.deactivate_all()
+            try:
+                await self.deactivate_all()
+            finally:
+                await self.sidecar.close()
 
     async def deactivate_all(self) -> None:
         """Deactivate every active actor (running ``on_deactivate``), each type within its

@@ -8,6 +8,8 @@ Hierarchy::
 
     DaprActorsError (Exception)
     ├── ActorConfigError (ValueError)            bad settings or decorators, raised at import time
+    ├── SidecarError                             the sidecar answered an actor's call with an error
+    │   └── SidecarUnavailable (ConnectionError) the sidecar could not be reached
     └── ActorError                               anything answered with an HTTP error
         ├── ActorTypeNotFound (LookupError)      404, or 400 on deactivation (P3)
         ├── ActorMethodNotFound (LookupError)    404
@@ -127,3 +129,19 @@ class StackDepthExceeded(ActorError, RuntimeError):
     def __init__(self) -> None:
         # The message is daprd's own (protocol.md §5.3) so callers see one text either way.
         super().__init__("maximum stack depth exceeded")
+
+
+class SidecarError(DaprActorsError):
+    """The sidecar answered with an error, or could not be reached (``status`` 0)."""
+
+    def __init__(
+        self, status: int, error_code: str, message: str, *, method: str, path: str
+    ) -> None:
+        super().__init__(f"{method} {path} -> {status or 'unreachable'} {error_code}: {message}")
+        self.status = status
+        self.error_code = error_code
+        self.message = message
+
+
+class SidecarUnavailable(SidecarError, ConnectionError):
+    """The sidecar could not be reached (refused, reset or timed out)."""

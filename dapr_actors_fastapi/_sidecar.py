@@ -1,0 +1,177 @@
+"""``SidecarClient``: the app's HTTP client to its Dapr sidecar (protocol.md §7, §10).
+
+* One pooled aiohttp session per runtime, opened and closed by the runtime's lifespan; nothing
+  blocks the event loop (no synchronous health wait, unlike the official SDK).
+* The address and token are read when the client opens, not at import: ``DAPR_HTTP_ENDPOINT``,
+  else ``http://127.0.0.1:$DAPR_HTTP_PORT`` (default 3500), and ``DAPR_API_TOKEN``.
+* Every request made during an actor turn carries that turn's ``Dapr-Reentrancy-Id``,
+  ``traceparent`` and ``tracestate``, so reentrant chains and traces survive the hop.
+* Errors come back as ``SidecarError`` carrying daprd's status, ``errorCode`` and message; only
+  idempotent reads are retried, and only when the sidecar could not be reached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from ._actor import current_turn
+from .exceptions import SidecarError, SidecarUnavailable
+
+DEFAULT_HTTP_PORT = 3500
+
+
+@dataclass(frozen=True, slots=True)
+class SidecarResponse:
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        """The body as JSON; ``None`` when it is empty (204)."""
+        return json.loads(self.body) if self.body else None
+
+
+def sidecar_endpoint(environ: Mapping[str, str]) -> str:
+    """The sidecar's base URL from the environment, as the official SDKs read it."""
+    endpoint = environ.get("DAPR_HTTP_ENDPOINT")
+    if endpoint:
+        return endpoint.rstrip("/")
+    port = environ.get("DAPR_HTTP_PORT") or str(DEFAULT_HTTP_PORT)
+    if not port.isdigit():
+        raise ValueError(f"DAPR_HTTP_PORT={port!r} is not a port number; unset it or fix it")
+    return f"http://127.0.0.1:{port}"
+
+
+class SidecarClient:
+    """Calls the sidecar's HTTP API; ``open()`` before use and ``close()`` after.
+
+    ``endpoint``/``api_token`` override the environment; ``timeout`` bounds each request in
+    seconds; ``read_retries`` is how often an idempotent read is retried after a connection
+    failure.
+    """
+
+    def __init__(
+        self,
+        *,
+        endpoint: str | None = None,
+        api_token: str | None = None,
+        timeout: float = 60.0,
+        read_retries: int = 2,
+    ) -> None:
+        self._endpoint_override = endpoint
+        self._token_override = api_token
+        self._timeout = timeout
+        self._read_retries = read_retries
+        self._session: aiohttp.ClientSession | None = None
+        self.endpoint = ""
+
+    @property
+    def is_open(self) -> bool:
+        return self._session is not None
+
+    async def open(self) -> None:
+        """Read the address and token from the environment and open the connection pool."""
+        if self._session is not None:
+            return
+        self.endpoint = self._endpoint_override or sidecar_endpoint(os.environ)
+        token = self._token_override or os.environ.get("DAPR_API_TOKEN")
+        headers = {"dapr-api-token": token} if token else {}
+        self._session = aiohttp.ClientSession(
+            self.endpoint,
+            headers=headers,
+            timeout=aiohttp.ClientTimeout(total=self._timeout),
+            cookie_jar=aiohttp.DummyCookieJar(),
+        )
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        body: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool = False,
+    ) -> SidecarResponse:
+        """Send one request; ``SidecarError`` for any answer of 400 or more."""
+        if self._session is None:
+            raise RuntimeError(
+                "the sidecar client is not open: serve the app with runtime.lifespan, "
+                "or await runtime.sidecar.open() first"
+            )
+        outgoing = self._turn_headers()
+        if headers:
+            outgoing.update(headers)
+        data = body
+        if json_body is not None:
+            data = json.dumps(json_body, separators=(",", ":")).encode()
+            outgoing.setdefault("Content-Type", "application/json")
+        attempts = 1 + (self._read_retries if idempotent else 0)
+        for attempt in range(1, attempts + 1):
+            try:
+                return await self._send(method, path, data, outgoing)
+            except SidecarUnavailable:
+                if attempt == attempts:
+                    raise
+                await asyncio.sleep(0.1 * attempt)
+        raise AssertionError("unreachable")
+
+    async def _send(
+        self, method: str, path: str, data: bytes | None, headers: dict[str, str]
+    ) -> SidecarResponse:
+        assert self._session is not None
+        try:
+            async with self._session.request(method, path, data=data, headers=headers) as answer:
+                payload = await answer.read()
+                response = SidecarResponse(answer.status, dict(answer.headers), payload)
+        except (aiohttp.ClientConnectionError, TimeoutError) as error:
+            raise SidecarUnavailable(
+                0,
+                "ERR_SIDECAR_UNREACHABLE",
+                f"cannot reach the Dapr sidecar at {self.endpoint}: {error or type(error).__name__}; "
+                "is it running (dapr run, or dapr-actors run for the dev sidecar)?",
+                method=method,
+                path=path,
+            ) from error
+        if response.status >= 400:
+            raise _error(response, method, path)
+        return response
+
+    @staticmethod
+    def _turn_headers() -> dict[str, str]:
+        turn = current_turn()
+        headers: dict[str, str] = {}
+        if turn is None:
+            return headers
+        if turn.reentrancy_id:
+            headers["Dapr-Reentrancy-Id"] = turn.reentrancy_id
+        if turn.traceparent:
+            headers["traceparent"] = turn.traceparent
+        if turn.tracestate:
+            headers["tracestate"] = turn.tracestate
+        return headers
+
+
+def _error(response: SidecarResponse, method: str, path: str) -> SidecarError:
+    """daprd's JSON error body, or its plain-text one (401 'invalid api token')."""
+    code, message = f"HTTP_{response.status}", response.body.decode("utf-8", "replace").strip()
+    try:
+        decoded = json.loads(response.body)
+    except ValueError:
+        decoded = None
+    if isinstance(decoded, dict):
+        code = str(decoded.get("errorCode", code))
+        message = str(decoded.get("message", message))
+    return SidecarError(response.status, code, message, method=method, path=path)
