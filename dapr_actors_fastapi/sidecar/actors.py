@@ -255,15 +255,15 @@ def method_response(
     if response.status != 200:
         text = response.body.decode("utf-8", "replace")
         raise invoke_failed(f"error from actor service: ({response.status}) {text}")
-    if "x-daprerrorresponseheader" not in response.headers and _truthy(
+    if "x-daprerrorresponseheader" not in response.headers and is_truthy(
         response.headers.get("x-daprremindercancel")
     ):
         raise invoke_failed("reminder has been canceled")
     return response
 
 
-def _truthy(value: str | None) -> bool:
-    # dapr/kit strings.IsTruthy
+def is_truthy(value: str | None) -> bool:
+    """dapr/kit ``strings.IsTruthy``, as daprd reads ``X-DaprReminderCancel``."""
     return value is not None and value.strip().lower() in ("y", "yes", "true", "t", "on", "1")
 
 

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .actors import ActorTable, Callback, HostedType
+from .actors import ActorTable, Callback, HostedType, is_truthy
 from .channel import AppResponse, AppUnreachable
 from .errors import DaprError, malformed
 from .schedules import Period, Schedule, parse_period, reminder_schedule, timer_schedule
@@ -34,7 +34,6 @@ from .store import ReminderRecord, StateStore
 logger = logging.getLogger("dapr_actors_fastapi.sidecar")
 
 JobKind = Literal["reminder", "timer"]
-_TRUTHY = ("y", "yes", "true", "t", "on", "1")
 
 
 @dataclass(eq=False)
@@ -159,29 +158,31 @@ class Scheduler:
             raise DaprError(
                 409, "ERR_ACTOR_REMINDER_ALREADY_EXISTS", f"actor reminder already exists: {name}"
             )
-        try:
-            schedule = reminder_schedule(
-                registration.due_time, registration.period, registration.ttl, self._clock()
-            )
-        except ValueError as error:
-            raise DaprError(
-                400, "ERR_ACTOR_REMINDER_CREATE", f"error creating actor reminder: {error}"
-            ) from None
+        schedule = self._schedule(reminder_schedule, registration, "reminder")
         job = self._job("reminder", hosted.name, actor_id, name, registration, schedule)
         self._store.save_reminder(self._app_id, job.record())
         self._add(job)
 
     def register_timer(self, hosted: HostedType, actor_id: str, name: str, body: bytes) -> None:
         registration = Registration.parse(body)
+        schedule = self._schedule(timer_schedule, registration, "timer")
+        self._add(self._job("timer", hosted.name, actor_id, name, registration, schedule))
+
+    def _schedule(
+        self,
+        parse: Callable[[str, str, str, float], Schedule],
+        registration: Registration,
+        kind: JobKind,
+    ) -> Schedule:
+        """Parse a registration's times; a bad one is 400 ``ERR_ACTOR_<KIND>_CREATE`` naming it."""
         try:
-            schedule = timer_schedule(
+            return parse(
                 registration.due_time, registration.period, registration.ttl, self._clock()
             )
         except ValueError as error:
             raise DaprError(
-                400, "ERR_ACTOR_TIMER_CREATE", f"error creating actor timer: {error}"
+                400, f"ERR_ACTOR_{kind.upper()}_CREATE", f"error creating actor {kind}: {error}"
             ) from None
-        self._add(self._job("timer", hosted.name, actor_id, name, registration, schedule))
 
     def get_reminder(self, actor_type: str, actor_id: str, name: str) -> dict[str, Any]:
         """The reminder as registered (P12)."""
@@ -343,7 +344,7 @@ class Scheduler:
                 _excerpt(response),
             )
             return None
-        return response.headers.get("x-daprremindercancel", "").strip().lower() in _TRUTHY
+        return is_truthy(response.headers.get("x-daprremindercancel"))
 
     def _advance(self, job: Job) -> None:
         if job.period is None:

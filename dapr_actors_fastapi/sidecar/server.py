@@ -268,14 +268,12 @@ class Sidecar:
 
 
 def _actor_path(request: Request) -> tuple[str, str]:
-    actor_type, actor_id = request.path_params["actor_type"], request.path_params["actor_id"]
-    for what, name in (("actorType", actor_type), ("actorId", actor_id)):
-        if not name or name in (".", "..") or _INVALID_NAME.search(name):
-            raise bad_request(f"invalid {what}: {name!r}")
-    return actor_type, actor_id
+    params = request.path_params
+    return _name(params["actor_type"], "actorType"), _name(params["actor_id"], "actorId")
 
 
 def _name(name: str, what: str) -> str:
+    """``name`` if daprd's ``ValidateName`` accepts it, else 400 ``ERR_BAD_REQUEST``."""
     if not name or name in (".", "..") or _INVALID_NAME.search(name):
         raise bad_request(f"invalid {what}: {name!r}")
     return name
