@@ -5,11 +5,12 @@ Everything a user needs is importable from here::
     from dapr_actors_fastapi import Actor, ActorRuntime, method, reminder, timer
 """
 
-from ._actor import Actor, ActorType, Turn, current_turn
+from ._actor import Actor, ActorType
 from ._config import ActorSettings
 from ._handlers import method, reminder, timer
 from ._runtime import ActorRuntime
 from ._sidecar import SidecarClient, SidecarResponse
+from ._turn import Turn, current_turn
 from .exceptions import (
     ActorConfigError,
     ActorError,

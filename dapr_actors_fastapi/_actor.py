@@ -1,53 +1,36 @@
-"""The ``Actor`` base class, the ``Turn`` it runs in, and the context variable that carries it.
-
-The current turn lives in a context variable, not on the actor, because reentrant requests of
-one chain run concurrently on the same actor object: each request's task sees its own turn, and
-the sidecar client forwards that turn's ``Dapr-Reentrancy-Id`` and trace headers.
-"""
+"""The ``Actor`` base class and ``ActorType``, the registration of a class under a type name."""
 
 from __future__ import annotations
 
-from contextvars import ContextVar
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, NamedTuple
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar, Self
+
+from ._proxy import actor_proxy
+from ._scheduling import ActorReminders, ActorTimers, cancel_recurrence
+from ._state import ActorState
+from ._turn import Turn, TurnKind, current_turn
 
 if TYPE_CHECKING:
     from ._config import ActorSettings
+    from ._definition import ActorDefinition
+    from ._runtime import ActorRuntime
 
-TurnKind = Literal["method", "reminder", "timer", "deactivate"]
+__all__ = ["Actor", "ActorType", "Turn", "TurnKind", "current_turn"]
 
 
 @dataclass(frozen=True, slots=True)
 class ActorType:
-    """A registered actor type: its wire name, its class and its effective settings."""
+    """A registered actor type: its wire name, its class and its effective settings.
+
+    ``definition`` (the decorated handlers) and ``runtime`` (which hosts the type) are how an
+    actor reaches its sidecar client and how proxies and timers check names against handlers.
+    """
 
     name: str
     actor_class: type[Actor]
     settings: ActorSettings
-
-
-class Turn(NamedTuple):
-    """One callback being handled: what it is, for whom, and the headers to propagate.
-
-    ``name`` is the method's wire name, the reminder's name or the timer's name. (A named
-    tuple because one is built for every request and it is the cheapest immutable record.)
-    """
-
-    kind: TurnKind
-    name: str
-    actor_type: str
-    actor_id: str
-    reentrancy_id: str | None = None
-    traceparent: str | None = None
-    tracestate: str | None = None
-
-
-_current_turn: ContextVar[Turn | None] = ContextVar("dapr_actors_fastapi_turn", default=None)
-
-
-def current_turn() -> Turn | None:
-    """The turn the calling code runs in, or ``None`` outside actor callbacks."""
-    return _current_turn.get()
+    definition: ActorDefinition = field(repr=False, compare=False)
+    runtime: ActorRuntime = field(repr=False, compare=False)
 
 
 class Actor:
@@ -57,6 +40,13 @@ class Actor:
     Put set-up in ``on_activate`` rather than ``__init__``; if you do override ``__init__``,
     keep its signature and call ``super().__init__(actor_id, actor_type)``.
     """
+
+    # Set by @runtime.actor on the class it registers (never inherited: read from the class's
+    # own __dict__), so that ``XWing.proxy("33")`` knows which runtime hosts XWing.
+    __actor_types__: ClassVar[tuple[ActorType, ...]] = ()
+
+    # Created on first use of ``self.state``, so actors without state stay small.
+    _state_manager: ActorState | None = None
 
     def __init__(self, actor_id: str, actor_type: ActorType) -> None:
         self._actor_id = actor_id
@@ -76,6 +66,41 @@ class Actor:
     def actor_type(self) -> ActorType:
         """The registered type this actor belongs to."""
         return self._actor_type
+
+    @property
+    def state(self) -> ActorState:
+        """This actor's state: cached reads, and writes saved in one transaction per turn."""
+        manager = self._state_manager
+        if manager is None:
+            manager = self._state_manager = ActorState(self._actor_id, self._actor_type)
+        return manager
+
+    @property
+    def reminders(self) -> ActorReminders:
+        """Register, read and delete this actor's reminders (persisted by the sidecar)."""
+        return ActorReminders(self)
+
+    @property
+    def timers(self) -> ActorTimers:
+        """Register and delete this actor's timers (in the sidecar's memory only)."""
+        return ActorTimers(self)
+
+    @classmethod
+    def proxy(cls, actor_id: str) -> Self:
+        """A client for the actor ``actor_id`` of this class's registered type.
+
+        Its methods have this class's signatures and send each call through the sidecar:
+        ``await XWing.proxy("33").fly(destination="Hoth")``.
+        """
+        return actor_proxy(cls, actor_id)
+
+    def cancel_recurrence(self) -> None:
+        """From a reminder or timer handler: stop the reminder or timer that is firing.
+
+        When the handler returns, the runtime deletes it through the sidecar and answers
+        with ``X-DaprReminderCancel: true``. Raises ``RuntimeError`` in any other turn.
+        """
+        cancel_recurrence(self)
 
     async def on_activate(self) -> None:
         """Runs once, inside the first turn of this instance, before its handler."""

@@ -35,6 +35,7 @@ class ActorSettings:
     drain_rebalanced: bool
     reentrancy: bool
     max_stack_depth: int
+    cache_state: bool = True  # app-side only: not part of /dapr/config
 
     def overridden(self, overrides: Mapping[str, Any]) -> ActorSettings:
         """These settings with the validated ``overrides`` applied."""
@@ -42,6 +43,8 @@ class ActorSettings:
 
 
 _SETTING_NAMES = frozenset(field.name for field in fields(ActorSettings))
+# The settings daprd reads: overriding one of these gives the type an entitiesConfig entry.
+WIRE_SETTINGS = _SETTING_NAMES - {"cache_state"}
 
 
 def validate_settings(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -64,7 +67,7 @@ def validate_settings(values: Mapping[str, Any]) -> dict[str, Any]:
 def _validate_setting(name: str, value: Any) -> Any:
     if name in ("idle_timeout", "drain_timeout"):
         return duration_setting(name, value)
-    if name in ("drain_rebalanced", "reentrancy"):
+    if name in ("drain_rebalanced", "reentrancy", "cache_state"):
         if not isinstance(value, bool):
             raise ActorConfigError(f"{name} must be True or False, got {value!r}")
         return value

@@ -16,8 +16,10 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from ._actor import Actor, ActorType, Turn, _current_turn
+from ._actor import Actor, ActorType
 from ._definition import ActorDefinition, Handler
+from ._state import Savepoint
+from ._turn import Turn, _current_turn
 from ._turns import TurnQueue
 
 logger = logging.getLogger("dapr_actors_fastapi")
@@ -32,14 +34,19 @@ class TurnFailed(Exception):
 
 
 class _ActorSlot(TurnQueue):
-    """An entry of the active-actor table: the turn queue plus the instance once activated."""
+    """An entry of the active-actor table: the turn queue plus the instance once activated.
 
-    __slots__ = ("instance", "retired")
+    ``running`` counts the requests running on the instance right now: more than one only
+    while a reentrant chain has re-entered it, and then they share one unit of state work.
+    """
+
+    __slots__ = ("instance", "retired", "running")
 
     def __init__(self) -> None:
         super().__init__()
         self.instance: Actor | None = None
         self.retired = False
+        self.running = 0
 
 
 class ActorTypeHost:
@@ -90,6 +97,10 @@ class ActorTypeHost:
                     continue
                 token = _current_turn.set(turn)
                 instance = slot.instance
+                # A nested request of a reentrant chain joins the state changes of the request
+                # that entered first; the savepoint lets it fail without undoing those.
+                savepoint = None if slot.running == 0 else _savepoint(instance)
+                slot.running += 1
                 try:
                     if instance is None:
                         instance = await self._activate(slot, actor_id, turn)
@@ -100,12 +111,24 @@ class ActorTypeHost:
                         result = encode(result)
                     if self._turn_hooks:
                         await instance.on_turn_end(turn)
+                    state = instance._state_manager
+                    if state is not None and slot.running == 1:
+                        await state.save()  # the unit of work ends with its last request
                     return result
-                except Exception as error:
+                except BaseException as error:
+                    state = None if instance is None else instance._state_manager
+                    if state is not None:
+                        if savepoint is None:
+                            state.discard()
+                        else:
+                            state.rollback(savepoint)
+                    if not isinstance(error, Exception):
+                        raise  # cancelled: nothing to report
                     if instance is not None and self.definition.overrides_turn_error:
                         await self._report_turn_error(instance, turn, error)
                     raise TurnFailed(error) from error
                 finally:
+                    slot.running -= 1
                     _current_turn.reset(token)
             finally:
                 slot.leave(inflight)
@@ -158,6 +181,8 @@ class ActorTypeHost:
                 raise TurnFailed(error) from error
             finally:
                 _current_turn.reset(token)
+                if instance._state_manager is not None:
+                    instance._state_manager.discard()
             return True
         finally:
             slot.retired = True
@@ -204,3 +229,9 @@ class ActorTypeHost:
     def _drop(self, actor_id: str, slot: _ActorSlot) -> None:
         if self._slots.get(actor_id) is slot:
             del self._slots[actor_id]
+
+
+def _savepoint(instance: Actor | None) -> Savepoint:
+    state = None if instance is None else instance._state_manager
+    # No state used yet means nothing pending: rolling back then empties the changes.
+    return {} if state is None else state.savepoint()

@@ -29,9 +29,9 @@ from fastapi import APIRouter, Body, Path, params
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ._actor import Turn
 from ._definition import MethodBinding, parse_callback_envelope
 from ._host import ActorTypeHost, TurnFailed
+from ._turn import Turn
 from .exceptions import (
     ActorError,
     ActorMethodNotFound,

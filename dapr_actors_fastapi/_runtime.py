@@ -24,6 +24,7 @@ from ._config import (
     DEFAULT_IDLE_TIMEOUT,
     DEFAULT_MAX_STACK_DEPTH,
     DEFAULT_SCAN_INTERVAL,
+    WIRE_SETTINGS,
     ActorSettings,
     Duration,
     TypeConfig,
@@ -58,6 +59,9 @@ class ActorRuntime:
     * ``drain_timeout`` / ``drain_rebalanced``: how long in-flight calls may finish when actors
       move to another host; the same timeout bounds deactivation at shutdown.
     * ``reentrancy`` / ``max_stack_depth``: let a call chain re-enter an actor it holds.
+    * ``cache_state``: keep an actor's state in memory between its turns (the default). This is
+      correct while one process hosts each actor, which holds when each sidecar fronts exactly
+      one app process (one uvicorn worker per sidecar). ``False`` re-reads state in each turn.
     * ``app_api_token``: the token daprd must send (default: env ``APP_API_TOKEN``).
     * ``max_body_size``: larger request bodies get 413.
     * ``error_style``: ``"status"`` answers actor exceptions with 500; ``"header"`` with 200 and
@@ -75,6 +79,7 @@ class ActorRuntime:
         drain_rebalanced: bool = True,
         reentrancy: bool | None = None,
         max_stack_depth: int = DEFAULT_MAX_STACK_DEPTH,
+        cache_state: bool = True,
         app_api_token: str | None = None,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         error_style: ErrorStyle = "status",
@@ -88,6 +93,7 @@ class ActorRuntime:
                     "drain_rebalanced": drain_rebalanced,
                     "reentrancy": bool(reentrancy),
                     "max_stack_depth": max_stack_depth,
+                    "cache_state": cache_state,
                 }
             )
         )
@@ -127,6 +133,7 @@ class ActorRuntime:
         drain_rebalanced: bool | None = None,
         reentrancy: bool | None = None,
         max_stack_depth: int | None = None,
+        cache_state: bool | None = None,
     ) -> Callable[[A], A]: ...
     def actor(
         self,
@@ -138,6 +145,7 @@ class ActorRuntime:
         drain_rebalanced: bool | None = None,
         reentrancy: bool | None = None,
         max_stack_depth: int | None = None,
+        cache_state: bool | None = None,
     ) -> Any:
         """Register an ``Actor`` subclass under a type name (default: the class name).
 
@@ -150,6 +158,7 @@ class ActorRuntime:
             "drain_rebalanced": drain_rebalanced,
             "reentrancy": reentrancy,
             "max_stack_depth": max_stack_depth,
+            "cache_state": cache_state,
         }
 
         def register(actor_class: A) -> A:
@@ -176,9 +185,13 @@ class ActorRuntime:
             )
         definition = define_actor(actor_class, name)
         settings = self._defaults.overridden(overrides)
-        actor_type = ActorType(name=name, actor_class=actor_class, settings=settings)
+        actor_type = ActorType(name, actor_class, settings, definition, self)
         self._hosts[name] = ActorTypeHost(actor_type, definition)
-        if any(value is not None for value in overrides.values()):
+        # Remember the registration on the class itself (its own, never a parent's) so that
+        # ``ActorClass.proxy(id)`` can find the runtime that hosts it.
+        own = actor_class.__dict__.get("__actor_types__", ())
+        actor_class.__actor_types__ = (*own, actor_type)
+        if any(overrides.get(setting) is not None for setting in WIRE_SETTINGS):
             self._overridden.add(name)
         if "router" in self.__dict__:  # registered after the router was built
             document_actor_type(self.router, self._hosts[name])

@@ -21,7 +21,7 @@ from typing import Any
 
 import aiohttp
 
-from ._actor import current_turn
+from ._turn import current_turn
 from .exceptions import SidecarError, SidecarUnavailable
 
 DEFAULT_HTTP_PORT = 3500

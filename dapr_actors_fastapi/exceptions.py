@@ -8,6 +8,7 @@ Hierarchy::
 
     DaprActorsError (Exception)
     ├── ActorConfigError (ValueError)            bad settings or decorators, raised at import time
+    ├── StateKeyNotFound (KeyError)              self.state.get() of a key that is not set
     ├── SidecarError                             the sidecar answered an actor's call with an error
     │   └── SidecarUnavailable (ConnectionError) the sidecar could not be reached
     └── ActorError                               anything answered with an HTTP error
@@ -34,6 +35,23 @@ class DaprActorsError(Exception):
 
 class ActorConfigError(DaprActorsError, ValueError):
     """A setting, actor class or decorator is invalid; raised when the app is defined."""
+
+
+class StateKeyNotFound(DaprActorsError, KeyError):
+    """``self.state.get(key)`` found no value and no ``default`` was given."""
+
+    def __init__(self, key: str, actor_type: str, actor_id: str) -> None:
+        super().__init__(key)
+        self.key = key
+        self.actor_type = actor_type
+        self.actor_id = actor_id
+
+    def __str__(self) -> str:
+        # KeyError's own __str__ would print just the quoted key.
+        return (
+            f"state key {self.key!r} of actor {self.actor_type}/{self.actor_id} is not set; "
+            "pass default=... to get() or check contains() first"
+        )
 
 
 class ActorError(DaprActorsError):
