@@ -38,15 +38,17 @@ class _ActorSlot(TurnQueue):
 
     ``running`` counts the requests running on the instance right now: more than one only
     while a reentrant chain has re-entered it, and then they share one unit of state work.
+    ``turn`` is the turn of the request that started that unit of work.
     """
 
-    __slots__ = ("instance", "retired", "running")
+    __slots__ = ("instance", "retired", "running", "turn")
 
     def __init__(self) -> None:
         super().__init__()
         self.instance: Actor | None = None
         self.retired = False
         self.running = 0
+        self.turn: Turn | None = None
 
 
 class ActorTypeHost:
@@ -99,7 +101,10 @@ class ActorTypeHost:
                 instance = slot.instance
                 # A nested request of a reentrant chain joins the state changes of the request
                 # that entered first; the savepoint lets it fail without undoing those.
-                savepoint = None if slot.running == 0 else _savepoint(instance)
+                if slot.running == 0:
+                    savepoint, slot.turn = None, turn
+                else:
+                    savepoint = _savepoint(instance)
                 slot.running += 1
                 try:
                     if instance is None:
@@ -135,6 +140,18 @@ class ActorTypeHost:
                 if slot.instance is None and slot.idle and not slot.retired:
                     # Activation failed and nobody is waiting: forget the id.
                     self._drop(actor_id, slot)
+
+    def runs_turn(self, actor_id: str, turn: Turn) -> bool:
+        """Whether ``turn`` is running on the actor now. A task spawned inside a turn keeps
+        that turn in its context after the turn ended; this tells the two apart."""
+        slot = self._slots.get(actor_id)
+        if slot is None or slot.running == 0 or slot.turn is None:
+            return False
+        if turn is slot.turn:
+            return True
+        # A nested request of the chain that holds the turn.
+        chain = slot.turn.reentrancy_id
+        return chain is not None and turn.reentrancy_id == chain and self._reentrant
 
     async def _activate(self, slot: _ActorSlot, actor_id: str, turn: Turn) -> Actor:
         instance = self.actor_type.actor_class(actor_id, self.actor_type)

@@ -27,7 +27,7 @@ from urllib.parse import quote
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import PydanticSerializationError, to_json
 
-from ._turn import current_turn
+from ._turn import Turn, current_turn
 from .durations import SECOND, to_nanoseconds
 from .exceptions import StateKeyNotFound
 
@@ -273,11 +273,7 @@ class ActorState:
         _check_key(key)
         turn = current_turn()
         where = f"{self._actor_type.name}/{self._actor_id}"
-        if (
-            turn is None
-            or turn.actor_id != self._actor_id
-            or turn.actor_type != self._actor_type.name
-        ):
+        if turn is None or not self._runs(turn):
             raise RuntimeError(
                 f"self.state.{operation}({key!r}) ran outside a turn of actor {where} (in a "
                 "background task?); state is saved when a turn ends, so change it inside a "
@@ -289,6 +285,14 @@ class ActorState:
                 "has already dropped the actor and would refuse to save, so save state in the "
                 "turns that change it"
             )
+
+    def _runs(self, turn: Turn) -> bool:
+        if turn.actor_id != self._actor_id or turn.actor_type != self._actor_type.name:
+            return False
+        if turn.kind == "deactivate":
+            return True  # refused with its own reason
+        host = self._actor_type.runtime.hosts.get(self._actor_type.name)
+        return host is not None and host.runs_turn(self._actor_id, turn)
 
     def _decode(self, key: str, raw: bytes, value_type: Any) -> Any:
         if value_type is None:
