@@ -12,17 +12,16 @@ class Flight(BaseModel):
 
 @runtime.actor("x-wing", idle_timeout="10m")
 class XWing(Actor):
-    async def on_activate(self) -> None:
-        self.location = "Yavin 4"
-
     @method  # PUT /actors/x-wing/{id}/method/fly  body {"destination": "Hoth"}
     async def fly(self, flight: Flight) -> dict[str, str]:
-        departed, self.location = self.location, flight.destination
-        return {"from": departed, "to": self.location}
+        departed = await self.state.get("location", str, default="Yavin 4")
+        await self.state.set("location", flight.destination)  # saved when the turn ends
+        return {"from": departed, "to": flight.destination}
 
     @reminder("checkRebels")
     async def check_rebels(self, data: dict[str, str] | None = None) -> None:
-        print(f"x-wing {self.id} at {self.location} checks for rebels: {data}")
+        location = await self.state.get("location", str, default="Yavin 4")
+        print(f"x-wing {self.id} at {location} checks for rebels: {data}")
 
 
 app = FastAPI(lifespan=runtime.lifespan)
