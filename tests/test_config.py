@@ -177,3 +177,15 @@ def test_token_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
         ok = client.get("/dapr/config", headers={"dapr-api-token": "from-env"})
         assert ok.status_code == 200
         assert client.get("/healthz").status_code == 200
+
+
+def test_cache_state_is_app_side_only_and_adds_no_entities_config_entry() -> None:
+    runtime = ActorRuntime(cache_state=False)
+    runtime.actor("ping", cache_state=True)(Ping)
+    assert runtime.actor_types["ping"].settings.cache_state is True
+    assert "entitiesConfig" not in fetch_config(runtime)
+
+
+def test_cache_state_must_be_a_bool() -> None:
+    with pytest.raises(ActorConfigError, match=r"cache_state must be True or False, got 'yes'"):
+        ActorRuntime(cache_state="yes")  # type: ignore[arg-type]
