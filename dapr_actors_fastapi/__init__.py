@@ -9,7 +9,9 @@ from ._actor import Actor, ActorType
 from ._config import ActorSettings
 from ._handlers import method, reminder, timer
 from ._runtime import ActorRuntime
+from ._scheduling import ActorReminders, ActorTimers, Reminder
 from ._sidecar import SidecarClient, SidecarResponse
+from ._state import ActorState
 from ._turn import Turn, current_turn
 from .exceptions import (
     ActorConfigError,
@@ -23,6 +25,7 @@ from .exceptions import (
     SidecarError,
     SidecarUnavailable,
     StackDepthExceeded,
+    StateKeyNotFound,
 )
 
 __all__ = [
@@ -30,19 +33,24 @@ __all__ = [
     "ActorConfigError",
     "ActorError",
     "ActorMethodNotFound",
+    "ActorReminders",
     "ActorRuntime",
     "ActorSettings",
+    "ActorState",
+    "ActorTimers",
     "ActorType",
     "ActorTypeNotFound",
     "DaprActorsError",
     "InvalidActorRequest",
     "InvalidApiToken",
+    "Reminder",
     "RequestBodyTooLarge",
     "SidecarClient",
     "SidecarError",
     "SidecarResponse",
     "SidecarUnavailable",
     "StackDepthExceeded",
+    "StateKeyNotFound",
     "Turn",
     "current_turn",
     "method",

@@ -31,6 +31,7 @@ from starlette.routing import Route
 
 from ._definition import MethodBinding, parse_callback_envelope
 from ._host import ActorTypeHost, TurnFailed
+from ._scheduling import CANCEL_HEADER, FiringRecurrence
 from ._turn import Turn
 from .exceptions import (
     ActorError,
@@ -247,8 +248,15 @@ class ActorCallbackEndpoint:
         )
         # daprd sends no reentrancy id with reminders and timers (protocol.md §4.2), so they
         # always queue as a turn of their own.
-        await host.run_turn(actor_id, turn, None, binding.function, kwargs, None)
-        await _send_body(send, 200, b"", None)
+        with FiringRecurrence(turn) as firing:
+            await host.run_turn(actor_id, turn, None, binding.function, kwargs, None)
+        if firing.cancelled:
+            # The handler called cancel_recurrence() and its turn succeeded (P14): delete it
+            # through the API, which daprd needs, and say so in the header the dev sidecar reads.
+            await firing.delete(self._runtime.sidecar)
+            await _send_body(send, 200, b"", None, CANCEL_HEADER)
+        else:
+            await _send_body(send, 200, b"", None)
 
 
 class DeactivateEndpoint:

@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, overload
 from urllib.parse import quote
 
 from pydantic import TypeAdapter, ValidationError
-from pydantic_core import PydanticSerializationError, to_json
 
+from ._json import to_strict_json
 from ._turn import Turn, current_turn
 from .durations import SECOND, to_nanoseconds
 from .exceptions import StateKeyNotFound
@@ -139,19 +139,13 @@ class ActorState:
         """Set ``key`` to ``value`` when this turn ends; ``ttl`` (a ``timedelta``, seconds, or a
         duration such as ``"60s"`` or ``"PT1M"``) lets the store expire it.
 
-        Raises ``TypeError`` when ``value`` cannot be serialized to JSON. A TTL needs daprd's
+        Raises ``TypeError`` when ``value`` cannot be serialized to JSON (``ValueError`` for a
+        float NaN or infinity, which JSON cannot carry). A TTL needs daprd's
         ``ActorStateTTL`` feature (the dev sidecar always has it).
         """
         self._check_writable("set", key)
         ttl_seconds = _ttl_seconds(ttl, key)
-        try:
-            raw = to_json(value)
-        except PydanticSerializationError as error:
-            raise TypeError(
-                f"state value for key {key!r} is not JSON-serializable "
-                f"({type(value).__name__}): {error}; store a pydantic model, a dataclass or "
-                "plain JSON data"
-            ) from None
+        raw = to_strict_json(value, f"state value for key {key!r}")
         self._pending[key] = _Write(raw, ttl_seconds)
 
     async def delete(self, key: str) -> None:

@@ -24,11 +24,11 @@ from dapr_actors_fastapi import (
     SidecarClient,
     SidecarResponse,
     SidecarUnavailable,
+    StateKeyNotFound,
     Turn,
     method,
     reminder,
 )
-from dapr_actors_fastapi.exceptions import StateKeyNotFound
 from dapr_actors_fastapi.testing import ActorTestEnv
 from dapr_actors_fastapi.testing import SidecarResponse as EnvResponse
 
@@ -383,6 +383,7 @@ def misuse_app(journal: list[str]) -> tuple[FastAPI, ActorRuntime]:
             for attempt in (
                 lambda: self.state.set("", 1),
                 lambda: self.state.set("x", object()),
+                lambda: self.state.set("x", {"ratio": float("nan")}),
                 lambda: self.state.set("x", 1, ttl=0),
                 lambda: self.state.set("x", 1, ttl="soon"),
                 lambda: self.state.get(42),  # type: ignore[arg-type]
@@ -421,6 +422,7 @@ async def test_bad_keys_values_and_ttls_fail_on_the_line_that_used_them() -> Non
     expected = [
         "TypeError: state keys are non-empty strings, got ''",
         "TypeError: state value for key 'x' is not JSON-serializable (object)",
+        "ValueError: state value for key 'x' contains NaN, which JSON cannot carry",
         "ValueError: ttl for state key 'x' must be longer than zero, got 0",
         "ValueError: ttl for state key 'x': ttl='soon' is not a duration",
         "TypeError: state keys are non-empty strings, got 42",
