@@ -34,8 +34,9 @@ from ._config import (
 )
 from ._definition import define_actor, validate_wire_name
 from ._host import ActorTypeHost
+from ._proxy import ActorT, OutboundCalls, QueryParams
 from ._router import build_router, document_actor_type
-from ._sidecar import SidecarClient
+from ._sidecar import SidecarClient, SidecarResponse
 from .durations import SECOND
 from .exceptions import ActorConfigError
 
@@ -235,6 +236,78 @@ class ActorRuntime:
     def router(self) -> APIRouter:
         """The routes daprd calls; mount with ``app.include_router(runtime.router)``."""
         return build_router(self)
+
+    # -- calling other actors and apps --------------------------------------------------------
+
+    @cached_property
+    def _outbound(self) -> OutboundCalls:
+        return OutboundCalls(self)
+
+    def proxy(
+        self, actor_class: type[ActorT], actor_id: str, *, actor_type: str | None = None
+    ) -> ActorT:
+        """A typed client for actor ``actor_id``, sending calls through this runtime's sidecar.
+
+        ``actor_class`` supplies the methods' signatures; it need not be registered here: when
+        another app hosts the type, import (or write) its class and name the type,
+        ``runtime.proxy(XWing, "33", actor_type="x-wing")``. Without ``actor_type`` the class
+        must be registered under exactly one name. For classes registered with this runtime,
+        ``XWing.proxy("33")`` is the same.
+        """
+        return self._outbound.proxy(actor_class, actor_id, actor_type)
+
+    async def invoke_actor(
+        self,
+        actor_type: str,
+        actor_id: str,
+        method: str,
+        body: Any = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 (see the docstring)
+    ) -> SidecarResponse:
+        """Call an actor method without a proxy: ``body`` as it is when it is bytes, else as
+        JSON (``None`` sends none). Raises ``ActorInvokeError`` when the call failed, whichever
+        error style the callee uses. ``timeout`` as for ``invoke``."""
+        return await self._outbound.invoke_actor(
+            actor_type, actor_id, method, body, headers=headers, timeout=timeout
+        )
+
+    async def invoke(
+        self,
+        app_id: str,
+        method_path: str,
+        *,
+        verb: str = "POST",
+        json: Any = None,
+        data: bytes | None = None,
+        params: QueryParams | None = None,
+        headers: Mapping[str, str] | None = None,
+        namespace: str | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 (see the docstring)
+    ) -> SidecarResponse:
+        """Service invocation: ``verb /{method_path}?{params}`` on another app (protocol.md §8).
+
+        ``app_id`` is an app id, ``"app-id.namespace"`` (or pass ``namespace=``), the name of
+        an ``HTTPEndpoint`` resource, or an ``http(s)://`` URL. ``method_path`` is the target's
+        path, not URL-encoded (``"api/v1/add"``). The body is ``json`` (sent as JSON) or
+        ``data`` (bytes). The target's answer comes back whatever its status; call
+        ``.raise_for_status()`` to turn 4xx/5xx into ``SidecarError``. Only a sidecar that
+        cannot be reached raises (``SidecarUnavailable``), or does not answer in time
+        (``SidecarTimeout``). ``timeout`` (seconds) replaces the sidecar client's own limit
+        for this call, longer or shorter, which ``asyncio.timeout`` could not do.
+        """
+        return await self._outbound.invoke(
+            app_id,
+            method_path,
+            verb=verb,
+            json=json,
+            data=data,
+            params=params,
+            headers=headers,
+            namespace=namespace,
+            timeout=timeout,
+        )
 
     # -- lifecycle ----------------------------------------------------------------------------
 

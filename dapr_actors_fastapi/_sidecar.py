@@ -6,8 +6,10 @@
   else ``http://127.0.0.1:$DAPR_HTTP_PORT`` (default 3500), and ``DAPR_API_TOKEN``.
 * Every request made during an actor turn carries that turn's ``Dapr-Reentrancy-Id``,
   ``traceparent`` and ``tracestate``, so reentrant chains and traces survive the hop.
-* Errors come back as ``SidecarError`` carrying daprd's status, ``errorCode`` and message; only
-  idempotent reads are retried, and only when the sidecar could not be reached.
+* Errors come back as ``SidecarError`` carrying daprd's status, ``errorCode`` and message
+  (unless the caller asks for every answer, as service invocation does); only idempotent reads
+  are retried, and only when the sidecar could not be reached (not when it was slow).
+* Response headers are case-insensitive: Go canonicalizes names (``X-Daprerrorresponseheader``).
 """
 
 from __future__ import annotations
@@ -16,26 +18,51 @@ import asyncio
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Self
 
 import aiohttp
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from ._turn import current_turn
-from .exceptions import SidecarError, SidecarUnavailable
+from .exceptions import SidecarError, SidecarTimeout, SidecarUnavailable
 
 DEFAULT_HTTP_PORT = 3500
 
 
 @dataclass(frozen=True, slots=True)
 class SidecarResponse:
+    """One answer of the sidecar: status, headers (names compared without case) and raw body.
+
+    ``method`` and ``path`` are those of the request, for error messages.
+    """
+
     status: int
     headers: Mapping[str, str]
     body: bytes
+    method: str = field(default="", repr=False)
+    path: str = field(default="", repr=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.headers, (CIMultiDictProxy, CIMultiDict)):
+            # Given a plain dict (tests, stubs): keep lookups case-insensitive all the same.
+            headers = CIMultiDictProxy(CIMultiDict(self.headers))
+            object.__setattr__(self, "headers", headers)
+
+    @property
+    def text(self) -> str:
+        """The body decoded as UTF-8 (undecodable bytes replaced)."""
+        return self.body.decode("utf-8", "replace")
 
     def json(self) -> Any:
         """The body as JSON; ``None`` when it is empty (204)."""
         return json.loads(self.body) if self.body else None
+
+    def raise_for_status(self) -> Self:
+        """``SidecarError`` for a status of 400 or more, else this response (for chaining)."""
+        if self.status >= 400:
+            raise _error(self, self.method, self.path)
+        return self
 
 
 def sidecar_endpoint(environ: Mapping[str, str]) -> str:
@@ -103,9 +130,18 @@ class SidecarClient:
         json_body: Any = None,
         body: bytes | None = None,
         headers: Mapping[str, str] | None = None,
+        content_type: str | None = None,
         idempotent: bool = False,
+        raise_for_status: bool = True,
+        timeout: float | None = None,  # noqa: ASYNC109 (see the docstring)
     ) -> SidecarResponse:
-        """Send one request; ``SidecarError`` for any answer of 400 or more."""
+        """Send one request: ``json_body`` as JSON, or ``body`` as it is.
+
+        ``SidecarError`` for any answer of 400 or more, unless ``raise_for_status=False``
+        (service invocation passes the target's status through). ``timeout`` (seconds)
+        replaces the client's own limit for this request, longer or shorter (which
+        ``asyncio.timeout`` could not do); past it, ``SidecarTimeout``.
+        """
         if self._session is None:
             raise RuntimeError(
                 "the sidecar client is not open: serve the app with runtime.lifespan, "
@@ -113,30 +149,59 @@ class SidecarClient:
             )
         outgoing = self._turn_headers()
         if headers:
-            outgoing.update(headers)
+            outgoing.update(headers)  # the caller's values win, whatever their case
         data = body
         if json_body is not None:
             data = json.dumps(json_body, separators=(",", ":")).encode()
-            outgoing.setdefault("Content-Type", "application/json")
+            content_type = content_type or "application/json"
+        if content_type is not None:
+            outgoing.setdefault("Content-Type", content_type)
+        if timeout is not None and not timeout > 0:
+            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+        limit = aiohttp.ClientTimeout(total=timeout) if timeout is not None else None
         attempts = 1 + (self._read_retries if idempotent else 0)
         for attempt in range(1, attempts + 1):
             try:
-                return await self._send(method, path, data, outgoing)
+                response = await self._send(method, path, data, outgoing, limit)
+            except SidecarTimeout:
+                raise  # the sidecar was reached: asking again would only wait again
             except SidecarUnavailable:
                 if attempt == attempts:
                     raise
                 await asyncio.sleep(0.1 * attempt)
+                continue
+            return response.raise_for_status() if raise_for_status else response
         raise AssertionError("unreachable")
 
     async def _send(
-        self, method: str, path: str, data: bytes | None, headers: dict[str, str]
+        self,
+        method: str,
+        path: str,
+        data: bytes | None,
+        headers: CIMultiDict[str],
+        limit: aiohttp.ClientTimeout | None,
     ) -> SidecarResponse:
         assert self._session is not None
+        options: dict[str, Any] = {} if limit is None else {"timeout": limit}
         try:
-            async with self._session.request(method, path, data=data, headers=headers) as answer:
+            async with self._session.request(
+                method, path, data=data, headers=headers, **options
+            ) as answer:
                 payload = await answer.read()
-                response = SidecarResponse(answer.status, dict(answer.headers), payload)
-        except (aiohttp.ClientConnectionError, TimeoutError) as error:
+                # aiohttp's headers are already a case-insensitive, read-only multidict.
+                return SidecarResponse(answer.status, answer.headers, payload, method, path)
+        except TimeoutError as error:
+            seconds = (limit or self._session.timeout).total
+            raise SidecarTimeout(
+                0,
+                "ERR_SIDECAR_TIMEOUT",
+                f"the Dapr sidecar at {self.endpoint} did not answer within {seconds}s; "
+                "the call may still have reached its target (pass a longer timeout if it "
+                "is expected to take this long)",
+                method=method,
+                path=path,
+            ) from error
+        except aiohttp.ClientConnectionError as error:
             raise SidecarUnavailable(
                 0,
                 "ERR_SIDECAR_UNREACHABLE",
@@ -145,14 +210,11 @@ class SidecarClient:
                 method=method,
                 path=path,
             ) from error
-        if response.status >= 400:
-            raise _error(response, method, path)
-        return response
 
     @staticmethod
-    def _turn_headers() -> dict[str, str]:
+    def _turn_headers() -> CIMultiDict[str]:
         turn = current_turn()
-        headers: dict[str, str] = {}
+        headers: CIMultiDict[str] = CIMultiDict()
         if turn is None:
             return headers
         if turn.reentrancy_id:

@@ -9,8 +9,10 @@ Hierarchy::
     DaprActorsError (Exception)
     ├── ActorConfigError (ValueError)            bad settings or decorators, raised at import time
     ├── StateKeyNotFound (KeyError)              self.state.get() of a key that is not set
-    ├── SidecarError                             the sidecar answered an actor's call with an error
-    │   └── SidecarUnavailable (ConnectionError) the sidecar could not be reached
+    ├── SidecarError                             the sidecar answered a call with an error
+    │   ├── SidecarUnavailable (ConnectionError) the sidecar could not be reached
+    │   │   └── SidecarTimeout (TimeoutError)    it did not answer in time
+    │   └── ActorInvokeError                     a call to another actor's method failed
     └── ActorError                               anything answered with an HTTP error
         ├── ActorTypeNotFound (LookupError)      404, or 400 on deactivation (P3)
         ├── ActorMethodNotFound (LookupError)    404
@@ -163,3 +165,66 @@ class SidecarError(DaprActorsError):
 
 class SidecarUnavailable(SidecarError, ConnectionError):
     """The sidecar could not be reached (refused, reset or timed out)."""
+
+
+class SidecarTimeout(SidecarUnavailable, TimeoutError):
+    """The sidecar did not answer in time; the request may still have reached its target."""
+
+
+class ActorInvokeError(SidecarError):
+    """A call to an actor method through the sidecar failed (protocol.md §4.5).
+
+    ``status``, ``error_code`` and ``message`` are what the sidecar answered: daprd reports a
+    failed method as ``500 ERR_ACTOR_INVOKE_METHOD`` with the actor's answer inside its
+    message, or passes it on verbatim with status 200 when the callee answers errors with
+    ``X-DaprErrorResponseHeader``. What could be recovered of the actor's own answer is in
+    ``remote_status`` (the status the actor's app answered), ``remote_error`` (its JSON error
+    body), ``remote_message``, ``remote_error_code`` and ``remote_type`` (the class name of
+    the exception the actor raised, when it was not an ``ActorError``).
+    """
+
+    def __init__(
+        self,
+        status: int,
+        error_code: str,
+        message: str,
+        *,
+        method: str,
+        path: str,
+        actor_type: str,
+        actor_id: str,
+        actor_method: str,
+        remote_status: int | None = None,
+        remote_error: dict[str, Any] | None = None,
+        remote_message: str | None = None,
+    ) -> None:
+        super().__init__(status, error_code, message, method=method, path=path)
+        self.actor_type = actor_type
+        self.actor_id = actor_id
+        self.actor_method = actor_method
+        self.remote_status = remote_status
+        self.remote_error = remote_error
+        self.remote_message = remote_message
+
+    @property
+    def remote_error_code(self) -> str | None:
+        """The ``errorCode`` of the actor's error body, e.g. ``ERR_ACTOR_METHOD``."""
+        code = (self.remote_error or {}).get("errorCode")
+        return code if isinstance(code, str) else None
+
+    @property
+    def remote_type(self) -> str | None:
+        """The class name of the exception the actor raised, when its body names one."""
+        name = (self.remote_error or {}).get("type")
+        return name if isinstance(name, str) else None
+
+    def __str__(self) -> str:
+        kind = self.remote_type or self.remote_error_code or self.error_code
+        text = self.remote_message if self.remote_message is not None else self.message
+        answered = (
+            "" if self.remote_status is None else f" (the actor answered {self.remote_status})"
+        )
+        return (
+            f"actor {self.actor_type}/{self.actor_id} method {self.actor_method!r} failed"
+            f"{answered}: {kind}: {text}"
+        )

@@ -358,10 +358,14 @@ def test_a_bad_resource_file_is_named(capsys: pytest.CaptureFixture[str], tmp_pa
     assert "endpoint.yaml" in err
 
 
-async def test_sidecar_command_fronts_an_app_running_elsewhere(tmp_path: Path) -> None:
+async def test_sidecar_command_fronts_an_app_running_elsewhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from samples.quickstart import runtime
 
     sidecar_port = free_port()
+    # As `dapr run` does for the app it launches: tell its sidecar client where to call.
+    monkeypatch.setenv("DAPR_HTTP_PORT", str(sidecar_port))
     async with serve(make_app(runtime)) as app_url:
         with (tmp_path / "out.txt").open("w") as out:
             process = await asyncio.create_subprocess_exec(

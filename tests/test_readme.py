@@ -76,7 +76,7 @@ def quickstart_ports() -> Iterator[tuple[int, int]]:
     )
     try:
         deadline = time.monotonic() + 20
-        while not all(_listening(port) for port in (app_port, sidecar_port)):
+        while not all(listening(port) for port in (app_port, sidecar_port)):
             if server.poll() is not None or time.monotonic() > deadline:
                 output = server.stdout.read().decode() if server.stdout else ""
                 pytest.fail(f"dapr-actors run did not start:\n{output}")
@@ -89,7 +89,7 @@ def quickstart_ports() -> Iterator[tuple[int, int]]:
             server.stdout.close()
 
 
-def _listening(port: int) -> bool:
+def listening(port: int) -> bool:
     try:
         socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
     except OSError:

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from dapr_actors_fastapi.sidecar import SidecarSettings, create_app
+from dapr_actors_fastapi.testing import ActorTestEnv
 
 from .conftest import serve
 
@@ -28,13 +29,16 @@ pytestmark = pytest.mark.skipif(not SPEC.exists(), reason=f"no reference page at
 
 # (method and path the example calls, status, body or None when the body is not checked)
 EXPECTED: list[tuple[str, int, Any]] = [
-    ("POST /v1.0/actors/stormtrooper/50/method/shoot", 200, {"shots": 1}),
+    (
+        "POST /v1.0/actors/stormtrooper/50/method/shoot",
+        200,
+        {"shots": 1, "target": "x-wing/33", "at": "Yavin 4"},
+    ),
     ("POST /v1.0/actors/x-wing/33/method/fly", 200, {"from": "Yavin 4", "location": "Hoth"}),
     ("POST /v1.0/actors/x-wing/33/method/fly", 200, {"from": "Hoth", "location": "Hoth"}),
     ("POST /v1.0/actors/stormtrooper/50/state", 204, None),
-    # The sample stores no "location" yet: actors write state through the sidecar client
-    # (issue 4), after which this answers the page's {"location": "Alderaan"}.
-    ("GET /v1.0/actors/stormtrooper/50/state/location", 204, None),
+    # The stormtrooper saved its post when it was activated by the first call.
+    ("GET /v1.0/actors/stormtrooper/50/state/location", 200, {"location": "Alderaan"}),
     ("POST /v1.0/actors/stormtrooper/50/reminders/checkRebels", 204, None),
     (
         "GET /v1.0/actors/stormtrooper/50/reminders/checkRebels",
@@ -95,14 +99,15 @@ async def test_every_curl_example_answers_as_documented(tmp_path: Path) -> None:
     from samples.starwars import app
 
     (tmp_path / ".curlrc").write_text('silent\nwrite-out = "\\nSTATUS=%{http_code}"\n')
-    async with serve(app) as app_url:
-        settings = SidecarSettings(app_url=app_url, app_id="starwars", state_db=":memory:")
-        async with serve(create_app(settings)) as sidecar_url:
-            for block, (call, status, body) in zip(shell_blocks(), EXPECTED, strict=True):
-                answer = await asyncio.to_thread(run_block, block, app_url, sidecar_url, tmp_path)
-                assert answer[0] == status, (call, answer)
-                if body is not None:
-                    assert json.loads(answer[1]) == body, call
+    # The kit points the app's sidecar client at the dev sidecar, as `dapr-actors run` does.
+    async with ActorTestEnv(app, app_id="starwars") as env:
+        for block, (call, status, body) in zip(shell_blocks(), EXPECTED, strict=True):
+            answer = await asyncio.to_thread(
+                run_block, block, env.app_url, env.sidecar_url, tmp_path
+            )
+            assert answer[0] == status, (call, answer)
+            if body is not None:
+                assert json.loads(answer[1]) == body, call
 
 
 @pytest.mark.parametrize("block", shell_blocks())

@@ -18,6 +18,7 @@ from dapr_actors_fastapi import (
     SidecarUnavailable,
     method,
 )
+from dapr_actors_fastapi.exceptions import SidecarTimeout
 from dapr_actors_fastapi.testing import ActorTestEnv
 
 from .conftest import make_app, serve
@@ -28,12 +29,17 @@ class StubSidecar:
 
     def __init__(self) -> None:
         self.seen: list[dict[str, str]] = []
+        self.content_types: list[list[str]] = []
         self.answer = Response(status_code=204)
+        self.hold: asyncio.Event | None = None  # when set, answers wait for it
         self.app = FastAPI()
         self.app.add_api_route("/{path:path}", self.handle, methods=["GET", "POST", "PUT"])
 
     async def handle(self, request: Request) -> Response:
         self.seen.append({k.lower(): v for k, v in request.headers.items()})
+        self.content_types.append(request.headers.getlist("content-type"))
+        if self.hold is not None:
+            await self.hold.wait()
         return self.answer
 
 
@@ -119,6 +125,55 @@ async def test_errors_carry_daprs_status_code_and_message(
     error = raised.value
     assert (error.status, error.error_code, error.message) == (status, code, message)
     assert "/v1.0/actors/a/1/state" in str(error)
+
+
+async def test_error_answers_can_be_returned_with_case_insensitive_headers() -> None:
+    stub = StubSidecar()
+    stub.answer = Response("no such order", status_code=404, headers={"X-Order": "7"})
+    async with serve(stub.app) as stub_url:
+        client = SidecarClient(endpoint=stub_url)
+        await client.open()
+        try:
+            answer = await client.request("GET", "/v1.0/invoke/a/method/o", raise_for_status=False)
+        finally:
+            await client.close()
+    assert (answer.status, answer.text) == (404, "no such order")
+    assert answer.headers["x-order"] == answer.headers["X-ORDER"] == "7"
+    with pytest.raises(SidecarError, match=r"GET /v1\.0/invoke/a/method/o -> 404 HTTP_404"):
+        answer.raise_for_status()
+
+
+async def test_the_callers_headers_win_whatever_their_case() -> None:
+    stub = StubSidecar()
+    async with serve(stub.app) as stub_url:
+        client = SidecarClient(endpoint=stub_url)
+        await client.open()
+        try:
+            await client.request(
+                "POST",
+                "/v1.0/invoke/a/method/patch",
+                json_body={"n": 1},
+                headers={"content-type": "application/merge-patch+json"},
+            )
+        finally:
+            await client.close()
+    assert stub.content_types == [["application/merge-patch+json"]]
+
+
+async def test_a_sidecar_that_does_not_answer_in_time_is_a_timeout_not_retried() -> None:
+    stub = StubSidecar()
+    stub.hold = asyncio.Event()
+    async with serve(stub.app) as stub_url:
+        client = SidecarClient(endpoint=stub_url, read_retries=2)
+        await client.open()
+        try:
+            with pytest.raises(SidecarTimeout, match=r"did not answer within 0\.2s") as raised:
+                await client.request("GET", "/v1.0/healthz", idempotent=True, timeout=0.2)
+        finally:
+            stub.hold.set()
+            await client.close()
+    assert isinstance(raised.value, TimeoutError)
+    assert len(stub.seen) == 1  # reached once: retrying would only wait again
 
 
 async def test_an_unreachable_sidecar_is_a_clear_connection_error() -> None:
