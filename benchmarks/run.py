@@ -1,13 +1,16 @@
 """Benchmark dapr_actors_fastapi ("ours") against dapr-ext-fastapi ("peer") and a raw ASGI echo,
-and measure the package's dev sidecar (its overhead per call, its state transactions).
+a stateful turn of ours and the peer against a stub sidecar, and the package's dev sidecar (its
+overhead per call, its state transactions).
 
     python benchmarks/run.py                        # full run: 3 rounds of 10 s, every scenario
     python benchmarks/run.py --quick                # smoke run, a minute or two
     python benchmarks/run.py --scenarios sidecar,state   # only the dev sidecar's scenarios
+    python benchmarks/run.py --scenarios stateful   # only the stateful turn (stub sidecar)
     python benchmarks/run.py --write-readme         # also rewrite benchmarks/README.md results
 
 Every measurement starts fresh servers (uvicorn, 1 worker, pinned to CPU 0; the dev sidecar
-too) and drives them with wrk (1 thread, 32 connections, pinned to CPU 1). Rounds alternate
+too; the stateful scenario's stub sidecar on CPU 1) and drives them with wrk (1 thread, 32
+connections, pinned to CPU 1). Rounds alternate
 the servers and the report gives medians across rounds, ratios, and the project's targets.
 See benchmarks/README.md.
 """
@@ -44,6 +47,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 LUA_SCRIPT = BENCH_DIR / "actors.lua"
 SIDECAR_LUA = BENCH_DIR / "sidecar.lua"
+STATEFUL_LUA = BENCH_DIR / "stateful.lua"
 README = BENCH_DIR / "README.md"
 RESULTS_DIR = BENCH_DIR / "results"
 
@@ -60,6 +64,9 @@ SIDECAR_METHOD_PATH = "/v1.0" + METHOD_PATH
 STATE_VALUE_PATH = "/v1.0/actors/x-wing/{id}/state/k"  # the key sidecar.lua's upserts write
 STATE_VALUE = {"n": 1}
 LIVE_PATH = "/bench/live-actors"
+COUNT_PATH = "/actors/x-wing/{id}/method/count"  # the stateful method of both actor apps
+STUB_STATS_PATH = "/stub/stats"
+STUB_COUNT_PATH = "/v1.0/actors/x-wing/{id}/state/count"  # the stored count, on the stub
 SIDECAR_APP_ID = "bench"
 
 READY_TIMEOUT = 30.0
@@ -246,8 +253,11 @@ class StubSidecar:
 
 
 class Process:
-    """A server process pinned to SERVER_CPU, its output in a log; a context manager that
-    starts it, waits until it is ready, checks one answer, and stops it with SIGTERM."""
+    """A server process pinned to ``cpu`` (SERVER_CPU unless a subclass says otherwise), its
+    output in a log; a context manager that starts it, waits until it is ready, checks one
+    answer, and stops it with SIGTERM."""
+
+    cpu = SERVER_CPU
 
     def __init__(self, name: str, port: int, log_path: Path) -> None:
         self.name = name
@@ -291,7 +301,7 @@ class Process:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("wb") as log:
             self._process = subprocess.Popen(
-                ["taskset", "-c", SERVER_CPU, *self.command()],
+                ["taskset", "-c", self.cpu, *self.command()],
                 stdout=log, stderr=subprocess.STDOUT, env=self.environment(), cwd=REPO_ROOT,
             )  # fmt: skip
 
@@ -401,6 +411,50 @@ class DevSidecar(Process):
         counts = {entry["type"]: entry["count"] for entry in json.loads(body)["actors"]}
         active: int = counts.get("x-wing", 0)
         return active
+
+
+class StubProcess(Process):
+    """``stub_sidecar.py`` under uvicorn (uvloop, httptools), pinned to CLIENT_CPU with wrk:
+    the stateful scenario's sidecar, so that CPU 0 serves the app alone, as next to daprd."""
+
+    cpu = CLIENT_CPU
+
+    def __init__(self, log_path: Path) -> None:
+        super().__init__("stub sidecar", free_port(), log_path)
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable, "-m", "uvicorn", "benchmarks.stub_sidecar:app",
+            "--app-dir", str(REPO_ROOT), "--host", "127.0.0.1", "--port", str(self.port),
+            "--workers", "1", "--loop", "uvloop", "--http", "httptools",
+            "--no-access-log", "--log-level", "warning",
+        ]  # fmt: skip
+
+    def ready(self) -> bool:
+        try:
+            return http_request(self.port, "GET", STUB_STATS_PATH)[0] == 200
+        except OSError:  # not listening yet
+            return False
+
+    def stats(self) -> dict[str, int]:
+        status, _, body = http_request(self.port, "GET", STUB_STATS_PATH)
+        if status != 200:
+            raise BenchmarkError(f"{self.name} {STUB_STATS_PATH} answered {status}: {body!r}")
+        stats: dict[str, int] = json.loads(body)
+        return stats
+
+    def settled_stats(self) -> dict[str, int]:
+        """The counters once requests still in flight (wrk's last ones) have landed."""
+        previous = self.stats()
+        deadline = time.monotonic() + READY_TIMEOUT
+        while True:
+            time.sleep(0.1)
+            current = self.stats()
+            if current == previous:
+                return current
+            if time.monotonic() > deadline:
+                raise BenchmarkError(f"{self.name} kept receiving requests after wrk ended")
+            previous = current
 
 
 # -- wrk ------------------------------------------------------------------------------------------
@@ -652,6 +706,85 @@ def check_state(sidecar: DevSidecar) -> None:
         raise BenchmarkError(f"{sidecar.state_db} has no -wal file: not in WAL mode")
 
 
+# -- scenario: the stateful turn ----------------------------------------------------------------
+
+
+def stateful_turns(context: Context, server_name: str, tag: str) -> Sample:
+    """Turns/s of ``count`` (one state read, one write, one transaction per turn) over
+    STATELESS_IDS actors, the app on CPU 0 and a fresh stub sidecar on CPU 1 with wrk.
+
+    The warm-up activates every id (its first turn reads ``count`` from the stub; both
+    frameworks cache what they read). The stub's counters around the measured run give the
+    turns it saved (the growth of the stored counts) and the sidecar requests per turn.
+    """
+    ids = [str(STATELESS_IDS)]
+    with (
+        StubProcess(context.log_dir / f"{tag}-stub.log") as stub,
+        Server(server_name, stub.port, context.log_dir / f"{tag}.log") as server,
+    ):
+        check_stateful(server, stub)
+        run_wrk(server, context.options.warmup, ids, STATEFUL_LUA)
+        before = stub.settled_stats()
+        app_before, stub_before, busy_before = (
+            server.cpu_seconds(), stub.cpu_seconds(), cpu_busy_seconds()
+        )  # fmt: skip
+        started = time.monotonic()
+        result = run_wrk(server, context.options.duration, ids, STATEFUL_LUA)
+        elapsed = time.monotonic() - started
+        app_cpu, stub_cpu = server.cpu_seconds() - app_before, stub.cpu_seconds() - stub_before
+        busy = [b - a for a, b in zip(busy_before, cpu_busy_seconds(), strict=True)]
+        after = stub.settled_stats()
+    check_stub(stub.name, after)
+    turns = after["count_total"] - before["count_total"]
+    # Every 200 wrk counted is a saved turn; up to CONNECTIONS more were still in flight when
+    # wrk stopped, and landed before the counters settled.
+    if not result.requests <= turns <= result.requests + CONNECTIONS:
+        raise BenchmarkError(
+            f"{server_name}: the stub saved {turns} turns while wrk counted {result.requests} "
+            f"answers: lost or extra state writes"
+        )
+    return latency_sample(result) | {
+        "transactions_per_turn": (after["transactions"] - before["transactions"]) / turns,
+        "reads_per_turn": (after["reads"] - before["reads"]) / turns,
+        "app_cpu_us": app_cpu * 1e6 / turns,
+        "stub_cpu_us": stub_cpu * 1e6 / turns,
+        "app_busy_pct": 100 * app_cpu / elapsed,
+        "cpu0_other_pct": 100 * max(0.0, busy[int(SERVER_CPU)] - app_cpu) / elapsed,
+        "cpu1_busy_pct": 100 * busy[int(CLIENT_CPU)] / elapsed,
+    }
+
+
+def check_stateful(server: Server, stub: StubProcess) -> None:
+    """Before timing: two turns on a fresh actor answer 1 then 2, the stub stored 2, and the
+    bodies it received were valid transactions."""
+    path = COUNT_PATH.format(id="check-0")
+    for expected in (1, 2):
+        status, content_type, body = http_request(server.port, "PUT", path)
+        if status != 200 or json.loads(body) != expected:
+            raise BenchmarkError(
+                f"{server.name} count answered {status} {content_type!r} {body!r}, "
+                f"expected 200 {expected}"
+            )
+    status, _, body = http_request(stub.port, "GET", STUB_COUNT_PATH.format(id="check-0"))
+    if status != 200 or json.loads(body) != 2:
+        raise BenchmarkError(f"{stub.name} holds {status} {body!r} for check-0's count, not 2")
+    check_stub(stub.name, stub.settled_stats())
+
+
+def check_stub(name: str, stats: dict[str, int]) -> None:
+    wrong = {key: stats[key] for key in ("invalid", "unexpected", "count_skips") if stats[key]}
+    if wrong:
+        raise BenchmarkError(f"{name} saw {wrong} (see its log)")
+
+
+def cpu_busy_seconds() -> list[float]:
+    """Per CPU, the seconds it has been busy (not idle nor waiting for I/O) since boot."""
+    return [
+        sum(times) - times.idle - getattr(times, "iowait", 0.0)
+        for times in psutil.cpu_times(percpu=True)
+    ]
+
+
 # -- registry -------------------------------------------------------------------------------------
 
 
@@ -667,6 +800,7 @@ SCENARIOS: dict[str, Scenario] = {
     "memory": Scenario(on_fresh_server(memory), ACTOR_SERVERS),
     "sidecar": Scenario(sidecar_overhead, ("direct", "sidecar")),
     "state": Scenario(state_transactions, ("memory", "file")),
+    "stateful": Scenario(stateful_turns, ACTOR_SERVERS),
 }
 
 # results[scenario][variant] is one Sample per round
@@ -729,11 +863,12 @@ TARGETS = [  # label, scenario, metric, ours / which server, threshold, lower is
     ("stateless throughput, ours/raw", "stateless", "rps", "raw", 0.75, False),
     ("activations/s, ours/peer", "activations", "rps", "peer", 2.0, False),
     ("memory per actor, ours/peer", "memory", "bytes_per_actor", "peer", 1.0, True),
+    ("stateful turns/s, ours/peer", "stateful", "rps", "peer", 2.5, False),
 ]
 
 
-def targets(results: Results) -> list[Target]:
-    """The targets of the scenarios that ran."""
+def targets(results: Results, scenarios: tuple[str, ...] | None = None) -> list[Target]:
+    """The targets of the scenarios that ran (of ``scenarios`` only, when given)."""
     return [
         Target(
             label,
@@ -742,7 +877,7 @@ def targets(results: Results) -> list[Target]:
             at_most,
         )
         for label, scenario, metric, other, threshold, at_most in TARGETS
-        if scenario in results
+        if scenario in results and (scenarios is None or scenario in scenarios)
     ]
 
 
@@ -775,12 +910,17 @@ def results_table(results: Results) -> str:
     return "\n".join(lines)
 
 
-def targets_table(results: Results) -> str:
+def targets_table(results: Results, scenarios: tuple[str, ...], extra: tuple[str, ...] = ()) -> str:
     lines = ["| Target | Required | Measured | Result |", "|---|---:|---:|---|"]
-    for target in targets(results):
-        verdict = "PASS" if target.passed else "**MISS**"
-        lines.append(f"| {target.label} | {target.rule} | {target.ratio:.2f}x | {verdict} |")
-    return "\n".join(lines)
+    for target in targets(results, scenarios):
+        lines.append(
+            f"| {target.label} | {target.rule} | {target.ratio:.2f}x | {verdict(target.passed)} |"
+        )
+    return "\n".join([*lines, *extra])
+
+
+def verdict(passed: bool) -> str:
+    return "PASS" if passed else "**MISS**"
 
 
 def rounds_table(results: Results) -> str:
@@ -814,7 +954,7 @@ def comparison_report(results: Results, options: Options, env: dict[str, str], c
         run_line(options, env, command, memory_note),
         f"Machine: {machine_line(env)}. Software: {software}.",
         results_table(results),
-        targets_table(results),
+        targets_table(results, ("stateless", "activations", "memory")),
         "<details><summary>Every round</summary>\n\n" + rounds_table(results) + "\n\n</details>",
     ])  # fmt: skip
 
@@ -904,6 +1044,66 @@ def sidecar_report(results: Results, options: Options, env: dict[str, str], comm
     ])  # fmt: skip
 
 
+# -- report: the stateful turn ----------------------------------------------------------------
+
+
+STATEFUL_ROWS = [  # metric, label, format, whether ours/peer means anything
+    ("rps", "turns/s", "{:,.0f}", True),
+    ("p50_ms", "p50 latency (ms)", "{:.2f}", True),
+    ("p99_ms", "p99 latency (ms)", "{:.2f}", True),
+    ("transactions_per_turn", "state transactions sent to the sidecar per turn", "{:.2f}", True),
+    ("reads_per_turn", "state reads sent to the sidecar per turn", "{:.2f}", False),
+    ("app_cpu_us", "app CPU per turn (µs)", "{:.0f}", True),
+    ("stub_cpu_us", "stub sidecar CPU per turn (µs)", "{:.0f}", True),
+    ("app_busy_pct", "CPU 0 busy with the app (%)", "{:.0f}", False),
+    ("cpu0_other_pct", "CPU 0 busy with anything else (%)", "{:.0f}", False),
+    ("cpu1_busy_pct", "CPU 1 busy: wrk, stub sidecar, harness (%)", "{:.0f}", False),
+]
+STATEFUL_PER_ROUND = [  # metric, label, format
+    ("rps", "turns/s", "{:,.0f}"),
+    ("transactions_per_turn", "transactions per turn", "{:.3f}"),
+]
+
+
+def stateful_report(results: Results, options: Options, env: dict[str, str], command: str) -> str:
+    software = software_line(env, (
+        "python", "fastapi", "starlette", "uvicorn", "uvloop", "httptools", "pydantic",
+        "aiohttp", "dapr-ext-fastapi", "dapr", "dapr-actors-fastapi",
+    ))  # fmt: skip
+    runs = results["stateful"]
+    lines = [
+        "| Stateful turn (median of rounds) | ours | peer | ours/peer |",
+        "|---|---:|---:|---:|",
+    ]
+    for metric, label, fmt, has_ratio in STATEFUL_ROWS:
+        ours, peer = (median(results, "stateful", s, metric) for s in ACTOR_SERVERS)
+        ratio = f"{ours / peer:.2f}x" if has_ratio and peer else "n/a"
+        lines.append(f"| {label} | {fmt.format(ours)} | {fmt.format(peer)} | {ratio} |")
+    # Every round's count, not the median: one turn saved twice or not at all is a bug.
+    per_turn = [sample["transactions_per_turn"] for sample in runs["ours"]]
+    one_each = all(abs(value - 1) < 1e-9 for value in per_turn)
+    extra = (
+        f"| sidecar transactions per turn, ours (every round) | = 1 | "
+        f"{', '.join(f'{v:.3f}' for v in per_turn)} | {verdict(one_each)} |",
+    )
+    rounds = ["| Metric | Server | Per round |", "|---|---|---|"]
+    for metric, label, fmt in STATEFUL_PER_ROUND:
+        for server in ACTOR_SERVERS:
+            values = ", ".join(fmt.format(sample[metric]) for sample in runs[server])
+            rounds.append(f"| {label} | {server} | {values} |")
+    ratios = (
+        f"{o['rps'] / p['rps']:.2f}x" for o, p in zip(runs["ours"], runs["peer"], strict=True)
+    )
+    rounds.append(f"| turns/s | ours/peer | {', '.join(ratios)} |")
+    return "\n\n".join([
+        run_line(options, env, command),
+        f"Machine: {machine_line(env)}. Software: {software}.",
+        "\n".join(lines),
+        targets_table(results, ("stateful",), extra),
+        "<details><summary>Every round</summary>\n\n" + "\n".join(rounds) + "\n\n</details>",
+    ])  # fmt: skip
+
+
 # -- report: common -------------------------------------------------------------------------------
 
 
@@ -924,6 +1124,7 @@ class Section:
 SECTIONS = (
     Section("comparison", ("stateless", "activations", "memory"), comparison_report),
     Section("sidecar", ("sidecar", "state"), sidecar_report),
+    Section("stateful", ("stateful",), stateful_report),
 )
 
 

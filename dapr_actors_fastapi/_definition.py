@@ -264,6 +264,9 @@ def _whole_body_decoder(parameter: inspect.Parameter, annotation: Any, where: st
     validator = _adapter(annotation, where).validator
     name = parameter.name
     default = _default_of(parameter)
+    # Python itself fills a plain default; a Body()/Field() default is a marker object that
+    # must be replaced by the value it declares.
+    missing = {name: default} if isinstance(parameter.default, FieldInfo) else {}
 
     def decode(body: bytes) -> dict[str, Any]:
         if not body:
@@ -274,7 +277,7 @@ def _whole_body_decoder(parameter: inspect.Parameter, annotation: Any, where: st
                         "errors": [{"loc": ["body"], "msg": "Field required", "type": "missing"}]
                     },
                 )
-            return {}
+            return dict(missing)
         try:
             return {name: validator.validate_json(body)}
         except ValidationError as error:

@@ -98,6 +98,10 @@ class Bindings(Actor):
         return PlainTextResponse("plain", status_code=200, headers={"x-custom": "1"})
 
     @method
+    async def whole_with_default(self, name: str = Body("Red Five")) -> str:
+        return name
+
+    @method
     async def returns_none(self) -> None:
         return None
 
@@ -119,6 +123,11 @@ def client() -> TestClient:
 
 def call(client: TestClient, name: str, **kwargs: Any) -> Any:
     return client.put(f"/actors/bindings/1/method/{name}", **kwargs)
+
+
+def test_a_body_default_applies_to_an_empty_body(client: TestClient) -> None:
+    assert call(client, "whole_with_default").json() == "Red Five"
+    assert call(client, "whole_with_default", json="Gold Leader").json() == "Gold Leader"
 
 
 def test_one_model_parameter_takes_the_whole_body(client: TestClient) -> None:

@@ -1,6 +1,7 @@
 """The benchmark's "ours" server: the x-wing actor on dapr_actors_fastapi.
 
-Run: ``uvicorn benchmarks.apps.ours:app``. ``GET /bench/live-actors`` is harness-only (the
+Run: ``uvicorn benchmarks.apps.ours:app`` (``count``, the stateful method, needs a sidecar at
+``DAPR_HTTP_PORT``: the harness runs ``benchmarks/stub_sidecar.py``). ``GET /bench/live-actors`` is harness-only (the
 memory scenario checks that exactly the expected actors are alive); it is registered after
 the runtime's routes, so the measured ``PUT`` never reaches it.
 """
@@ -19,6 +20,14 @@ class XWing(Actor):
     @method
     async def fly(self, destination: str) -> dict[str, str]:
         return {"destination": destination}
+
+    @method
+    async def count(self) -> int:
+        # The stateful scenario: one read (cached after the actor's first turn), one write,
+        # saved through the sidecar as one transaction when the turn ends.
+        count = await self.state.get("count", int, default=0)
+        await self.state.set("count", count + 1)
+        return count + 1
 
 
 app = FastAPI(lifespan=runtime.lifespan)
