@@ -39,7 +39,6 @@ T = TypeVar("T")
 D = TypeVar("D")
 
 _NO_DEFAULT: Any = object()
-_JSON_HEADERS = {"Content-Type": "application/json"}
 # Go's RFC 3339 has up to nine fraction digits; datetime takes six.
 _EXTRA_FRACTION = re.compile(r"(\.\d{6})\d+")
 
@@ -192,7 +191,7 @@ class ActorState:
                     "POST",
                     f"{self._path}/state",
                     body=b"[" + b",".join(operations) + b"]",
-                    headers=_JSON_HEADERS,
+                    content_type="application/json",
                 )
             except BaseException:
                 for key in pending:
