@@ -1,6 +1,7 @@
 """``SidecarClient``: the app's HTTP client to its Dapr sidecar (protocol.md §7, §10).
 
-* One pooled aiohttp session per runtime, opened and closed by the runtime's lifespan; nothing
+* One pool of keep-alive connections per runtime (``_http.py``: lighter than aiohttp's session,
+  which dominated a stateful turn), opened and closed by the runtime's lifespan; nothing
   blocks the event loop (no synchronous health wait, unlike the official SDK).
 * The address and token are read when the client opens, not at import: ``DAPR_HTTP_ENDPOINT``,
   else ``http://127.0.0.1:$DAPR_HTTP_PORT`` (default 3500), and ``DAPR_API_TOKEN``.
@@ -22,10 +23,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Self
 
-import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
+from ._http import HttpPool
 from ._turn import current_turn
 from .exceptions import SidecarError, SidecarTimeout, SidecarUnavailable
 
@@ -101,30 +102,26 @@ class SidecarClient:
         self._token_override = api_token
         self._timeout = timeout
         self._read_retries = read_retries
-        self._session: aiohttp.ClientSession | None = None
+        self._pool: HttpPool | None = None
         self.endpoint = ""
 
     @property
     def is_open(self) -> bool:
-        return self._session is not None
+        return self._pool is not None
 
     async def open(self) -> None:
         """Read the address and token from the environment and open the connection pool."""
-        if self._session is not None:
+        if self._pool is not None:
             return
         self.endpoint = self._endpoint_override or sidecar_endpoint(os.environ)
         token = self._token_override or os.environ.get("DAPR_API_TOKEN")
         headers = {"dapr-api-token": token} if token else {}
-        self._session = aiohttp.ClientSession(
-            headers=headers,
-            timeout=aiohttp.ClientTimeout(total=self._timeout),
-            cookie_jar=aiohttp.DummyCookieJar(),
-        )
+        self._pool = HttpPool(self.endpoint, headers)
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
 
     async def request(
         self,
@@ -146,7 +143,7 @@ class SidecarClient:
         replaces the client's own limit for this request, longer or shorter (which
         ``asyncio.timeout`` could not do); past it, ``SidecarTimeout``.
         """
-        if self._session is None:
+        if self._pool is None:
             raise RuntimeError(
                 "the sidecar client is not open: serve the app with runtime.lifespan, "
                 "or await runtime.sidecar.open() first"
@@ -162,7 +159,7 @@ class SidecarClient:
             outgoing.setdefault("Content-Type", content_type)
         if timeout is not None and not timeout > 0:
             raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-        limit = aiohttp.ClientTimeout(total=timeout) if timeout is not None else None
+        limit = self._timeout if timeout is None else timeout
         attempts = 1 + (self._read_retries if idempotent else 0)
         for attempt in range(1, attempts + 1):
             try:
@@ -183,29 +180,23 @@ class SidecarClient:
         path: str,
         data: bytes | None,
         headers: CIMultiDict[str],
-        limit: aiohttp.ClientTimeout | None,
+        limit: float,
     ) -> SidecarResponse:
-        assert self._session is not None
-        options: dict[str, Any] = {} if limit is None else {"timeout": limit}
+        assert self._pool is not None
         try:
-            async with self._session.request(
-                method, self._url(path), data=data, headers=headers, **options
-            ) as answer:
-                payload = await answer.read()
-                # aiohttp's headers are already a case-insensitive, read-only multidict.
-                return SidecarResponse(answer.status, answer.headers, payload, method, path)
+            async with asyncio.timeout(limit):
+                answer = await self._pool.request(method, _target(path), headers, data)
         except TimeoutError as error:
-            seconds = (limit or self._session.timeout).total
             raise SidecarTimeout(
                 0,
                 "ERR_SIDECAR_TIMEOUT",
-                f"the Dapr sidecar at {self.endpoint} did not answer within {seconds}s; "
+                f"the Dapr sidecar at {self.endpoint} did not answer within {limit}s; "
                 "the call may still have reached its target (pass a longer timeout if it "
                 "is expected to take this long)",
                 method=method,
                 path=path,
             ) from error
-        except aiohttp.ClientConnectionError as error:
+        except OSError as error:
             raise SidecarUnavailable(
                 0,
                 "ERR_SIDECAR_UNREACHABLE",
@@ -214,14 +205,7 @@ class SidecarClient:
                 method=method,
                 path=path,
             ) from error
-
-    def _url(self, path: str) -> URL | str:
-        """The absolute URL of ``path``. Paths built by this package are already
-        percent-encoded: marking them so skips yarl's re-quoting, which cost about 8% of a
-        stateful turn. Anything else is left for yarl to encode."""
-        if _ENCODED_PATH.fullmatch(path):
-            return URL(self.endpoint + path, encoded=True)
-        return self.endpoint + path
+        return SidecarResponse(answer.status, answer.headers, answer.body, method, path)
 
     @staticmethod
     def _turn_headers() -> CIMultiDict[str]:
@@ -236,6 +220,14 @@ class SidecarClient:
         if turn.tracestate:
             headers["tracestate"] = turn.tracestate
         return headers
+
+
+def _target(path: str) -> str:
+    """``path`` percent-encoded for the request line. Paths built by this package already
+    are; anything else (a user's own path) is encoded by yarl."""
+    if _ENCODED_PATH.fullmatch(path):
+        return path
+    return URL(path if path.startswith("/") else "/" + path).raw_path_qs
 
 
 def _error(response: SidecarResponse, method: str, path: str) -> SidecarError:
