@@ -34,25 +34,22 @@ from typing_extensions import TypedDict
 
 from ._actor import Actor
 from ._handlers import MARK_ATTRIBUTE, HandlerMark
+from ._names import checked_name
 from .exceptions import ActorConfigError, InvalidActorRequest
 
 Handler = Callable[..., Coroutine[Any, Any, Any]]
 Decoder = Callable[[bytes], dict[str, Any]]
 
 _RESERVED_TYPE_PREFIX = "dapr.internal."
-# daprd's ValidateName (protocol.md §7.1) plus '/' for methods, which would be ambiguous with
-# the remind/ and timer/ callback paths.
-_INVALID_NAME = re.compile(r"[/\\#?\x00-\x1f\x7f]")
 _CALLBACK_PARAMETERS = frozenset({"data", "name", "due_time", "period"})
 
 
 def validate_wire_name(kind: str, name: str) -> str:
     """Return ``name`` if daprd would accept it in a URL, else raise ``ActorConfigError``."""
-    if not isinstance(name, str) or not name or name in (".", "..") or _INVALID_NAME.search(name):
-        raise ActorConfigError(
-            f"{kind} name {name!r} is not valid: it must be a non-empty string without '/', "
-            "'\\', '#', '?' or control characters, and not '.' or '..'"
-        )
+    try:
+        checked_name(f"{kind} name", name)
+    except (TypeError, ValueError) as error:
+        raise ActorConfigError(str(error)) from None
     if kind == "actor type" and name.startswith(_RESERVED_TYPE_PREFIX):
         raise ActorConfigError(f"actor type {name!r} is reserved for Dapr workflows; pick another")
     return name

@@ -28,6 +28,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticSerializationError, from_json, to_json
 from starlette.responses import Response
 
+from ._names import checked_name
 from ._sidecar import SidecarResponse
 from .exceptions import ActorConfigError, ActorInvokeError
 
@@ -43,7 +44,6 @@ ERROR_RESPONSE_HEADER = "X-DaprErrorResponseHeader"
 JSON = "application/json"
 OCTET_STREAM = "application/octet-stream"
 # daprd's ValidateName for actor types and ids (protocol.md §7.1).
-_INVALID_NAME = re.compile(r"[/\\#?\x00-\x1f\x7f]")
 # How daprd quotes the actor's non-200 answer in ERR_ACTOR_INVOKE_METHOD, also after a remote
 # hop ("rpc error: code = Internal desc = error invoke actor method: error from ...").
 _FROM_ACTOR = re.compile(r"error from actor service: \((\d{3})\) (.*)\Z", re.DOTALL)
@@ -329,18 +329,6 @@ def _method_attributes(
 
 
 # -- addressing ----------------------------------------------------------------------------------
-
-
-def checked_name(kind: str, name: str) -> str:
-    """``name`` if daprd accepts it as an actor type or id in a URL; else ``ValueError``."""
-    if not isinstance(name, str):
-        raise TypeError(f"{kind} must be a str, got {type(name).__name__} {name!r}")
-    if not name or name in (".", "..") or _INVALID_NAME.search(name):
-        raise ValueError(
-            f"{kind} {name!r} cannot be sent to the sidecar: use a non-empty string without "
-            "'/', '\\', '#', '?' or control characters, and not '.' or '..'"
-        )
-    return name
 
 
 def actor_path(actor_type: str, actor_id: str) -> str:

@@ -18,7 +18,6 @@ own recurrence (§4.7, P14).
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from pydantic import TypeAdapter, ValidationError
 from pydantic_core import to_json
 
 from ._json import to_strict_json
+from ._names import checked_name
 from ._turn import Turn, _current_turn, current_turn
 from .durations import (
     SchedulePeriod,
@@ -61,8 +61,6 @@ CANCEL_HEADER = (b"x-daprremindercancel", b"true")
 """The response header that tells the sidecar a reminder or timer cancelled itself (§4.5)."""
 
 _JSON_HEADERS = {"Content-Type": "application/json"}
-# daprd's ValidateName for reminder and timer names (protocol.md §7.1, §7.4, §7.5).
-_INVALID_NAME = re.compile(r"[/\\#?\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +119,7 @@ class ActorReminders:
         It needs a ``due_time`` or a ``period``. Invalid arguments raise ``ValueError`` or
         ``TypeError`` before anything is sent; the sidecar's refusal raises ``SidecarError``.
         """
-        _check_name("reminder", name)
+        checked_name("reminder name", name)
         if due_time is None and period is None:
             raise ValueError(
                 f"reminder {name!r} needs a due_time or a period; pass due_time=timedelta(0) "
@@ -150,7 +148,7 @@ class ActorReminders:
         ``data_type`` (a model, ``int``, ``list[Order]``...) validates its data; data that does
         not fit raises ``ValueError``.
         """
-        _check_name("reminder", name)
+        checked_name("reminder name", name)
         try:
             response = await self._actor.actor_type.runtime.sidecar.request(
                 "GET", _path(self._actor, "reminders", name), idempotent=True
@@ -181,7 +179,7 @@ class ActorReminders:
 
     async def delete(self, name: str) -> None:
         """Delete the reminder ``name``; nothing happens if there is none."""
-        _check_name("reminder", name)
+        checked_name("reminder name", name)
         await self._actor.actor_type.runtime.sidecar.request(
             "DELETE", _path(self._actor, "reminders", name), idempotent=True
         )
@@ -218,7 +216,7 @@ class ActorTimers:
         ``reminders.register``, except that a timer's period may use days, weeks, months and
         years (``"P1D"``), and it fires at once when there is no ``due_time``.
         """
-        _check_name("timer", name)
+        checked_name("timer name", name)
         wire_callback = self._callback_name(name, callback)
         body = _registration(
             "timer",
@@ -238,7 +236,7 @@ class ActorTimers:
 
     async def delete(self, name: str) -> None:
         """Delete the timer ``name``; nothing happens if there is none."""
-        _check_name("timer", name)
+        checked_name("timer name", name)
         await self._actor.actor_type.runtime.sidecar.request(
             "DELETE", _path(self._actor, "timers", name), idempotent=True
         )
@@ -430,16 +428,6 @@ def _registration(
     # Serialized alone first, so that an error names the data rather than the whole body.
     encoded = to_strict_json(data, f"data of {kind} {name!r}")
     return to_json(fields)[:-1] + (b',"data":' if fields else b'"data":') + encoded + b"}"
-
-
-def _check_name(kind: str, name: object) -> None:
-    if not isinstance(name, str):
-        raise TypeError(f"a {kind} name is a string, got {type(name).__name__} {name!r}")
-    if not name or name in (".", "..") or _INVALID_NAME.search(name):
-        raise ValueError(
-            f"{kind} name {name!r} is not valid: it must be a non-empty string without '/', "
-            "'\\', '#', '?' or control characters, and not '.' or '..'"
-        )
 
 
 def _quote(segment: str) -> str:
