@@ -1,7 +1,10 @@
-"""Every snippet of the README runs: the quickstart is the sample, and its curl lines answer as shown."""
+"""Every snippet of the README runs: the quickstart is the sample, its curl lines answer as shown,
+the state and calling snippets run in the quickstart app, and the other fragments are verbatim
+parts of samples that ``test_samples.py`` runs."""
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -16,6 +19,10 @@ from typing import Any
 
 import pytest
 
+from dapr_actors_fastapi.testing import ActorTestEnv
+
+from .conftest import serve
+
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
 
@@ -24,16 +31,89 @@ def code_blocks(language: str) -> list[str]:
     return re.findall(rf"```{language}\n(.*?)```", README, flags=re.DOTALL)
 
 
+QUICKSTART = (ROOT / "samples" / "quickstart.py").read_text()
+
+# Every python block but the quickstart, by a line that only it has; each is exercised below.
+TESTING_SNIPPET = "async def test_fly() -> None:"
+STATE_SNIPPET = '@runtime.actor("cart")'
+CALLING_SNIPPET = "from dapr_actors_fastapi import ActorInvokeError"
+SAMPLE_FRAGMENTS = {
+    '@runtime.actor("countdown")': "countdown.py",
+    "class Teacher(Actor):": "reentrancy.py",
+}
+
+
+def python_block(marker: str) -> str:
+    (block,) = [block for block in code_blocks("python") if marker in block]
+    return block
+
+
+def test_every_python_block_is_exercised() -> None:
+    others = code_blocks("python")[1:]  # [0] is the quickstart, checked below
+    markers = [TESTING_SNIPPET, STATE_SNIPPET, CALLING_SNIPPET, *SAMPLE_FRAGMENTS]
+    # Each block has exactly one marker, and each marker is in exactly one block.
+    claimed = [[marker for marker in markers if marker in block] for block in others]
+    assert sorted(claimed) == sorted([marker] for marker in markers)
+
+
 def test_quickstart_is_the_sample_file() -> None:
-    quickstart = code_blocks("python")[0]
-    assert quickstart == (ROOT / "samples" / "quickstart.py").read_text()
+    assert code_blocks("python")[0] == QUICKSTART
+
+
+@pytest.mark.parametrize(("marker", "sample"), SAMPLE_FRAGMENTS.items())
+def test_fragments_are_verbatim_from_the_samples(marker: str, sample: str) -> None:
+    # test_samples.py runs these samples through the dev sidecar.
+    assert python_block(marker) in (ROOT / "samples" / sample).read_text()
 
 
 async def test_the_testing_snippet_passes() -> None:
-    snippet = code_blocks("python")[1]
     namespace: dict[str, Any] = {}
-    exec(compile(snippet, "README.md", "exec"), namespace)
+    exec(compile(python_block(TESTING_SNIPPET), "README.md", "exec"), namespace)
     await namespace["test_fly"]()
+
+
+def printed_comments(snippet: str) -> list[str]:
+    """What each ``print(...)  # shown`` line of ``snippet`` says it prints."""
+    return [
+        line.partition("  # ")[2]
+        for line in snippet.splitlines()
+        if line.lstrip().startswith("print(")
+    ]
+
+
+async def test_state_and_calling_snippets_run_in_the_quickstart_app(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The state snippet added to the quickstart saves a turn's changes and nothing of a turn
+    that raised; the calling snippet, run in that app, prints what its comments show."""
+    from samples.math_service import app as math_service
+
+    namespace: dict[str, Any] = {}
+    source = QUICKSTART + "\n\n" + python_block(STATE_SNIPPET)
+    exec(compile(source, "README.md", "exec"), namespace)
+    async with (
+        serve(math_service) as math_url,
+        ActorTestEnv(namespace["app"], apps={"mathService": math_url}) as env,
+    ):
+        added = await env.invoke_actor("cart", "c1", "add", {"item": "apple"})
+        assert (added.status, added.json()) == (200, ["apple"])
+        failed = await env.invoke_actor("cart", "c1", "add", {"item": "bomb"})
+        assert failed.status == 500
+        saved = await env.get_state("cart", "c1", "cart")
+        assert (saved.status, saved.json()) == (200, {"items": ["apple"]})
+
+        calling = python_block(CALLING_SNIPPET)
+        code = compile(calling, "README.md", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+        shown = printed_comments(calling)
+        assert len(shown) == 4
+        assert all(shown), "every print(...) line shows its output"
+        capsys.readouterr()
+        await eval(code, namespace)
+        assert capsys.readouterr().out.splitlines() == shown
+        saved = await env.get_state("cart", "c1", "cart")
+        assert (saved.status, saved.json()) == (200, {"items": ["apple"]})
+        location = await env.get_state("x-wing", "33", "location")
+        assert (location.status, location.json()) == (200, "Endor")
 
 
 def test_setup_commands_install_and_run_what_ci_runs() -> None:
