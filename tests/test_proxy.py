@@ -243,7 +243,9 @@ def test_invalid_actor_ids_and_types_are_refused_before_sending() -> None:
     class Probe(Actor):
         pass
 
-    with pytest.raises(ValueError, match=r"actor id 'a/b' is not valid: it must be a non-empty string"):
+    with pytest.raises(
+        ValueError, match=r"actor id 'a/b' is not valid: it must be a non-empty string"
+    ):
         runtime.proxy(Probe, "a/b", actor_type="probe")
     with pytest.raises(ValueError, match=r"actor type '' is not valid"):
         runtime.proxy(Probe, "1", actor_type="")
