@@ -134,6 +134,8 @@ class ActorTypeHost:
                     raise TurnFailed(error) from error
                 finally:
                     slot.running -= 1
+                    if slot.running == 0:
+                        slot.turn = None  # an idle actor keeps no request's strings alive
                     _current_turn.reset(token)
             finally:
                 slot.leave(inflight)
