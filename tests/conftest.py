@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx2 as httpx
@@ -68,6 +73,61 @@ async def poll_until(
 async def within(awaitable: Awaitable[T], seconds: float = 5.0) -> T:
     """Await with a deadline, so a deadlock fails the test instead of hanging it."""
     return await asyncio.wait_for(awaitable, timeout=seconds)
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@contextlib.contextmanager
+def dapr_actors_run(*arguments: str) -> Iterator[tuple[int, int]]:
+    """``dapr-actors run <arguments>`` in a subprocess on free ports, the state in memory;
+    yields (app port, sidecar port) once both listen."""
+    app_port, sidecar_port = free_port(), free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "dapr_actors_fastapi.sidecar.cli",
+        "run",
+        *arguments,
+        f"--app-port={app_port}",
+        f"--dapr-http-port={sidecar_port}",
+        "--state-db=:memory:",
+    ]
+    server = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while not all(listening(port) for port in (app_port, sidecar_port)):
+            if server.poll() is not None or time.monotonic() > deadline:
+                output = server.stdout.read().decode() if server.stdout else ""
+                pytest.fail(f"dapr-actors run did not start:\n{output}")
+            time.sleep(0.05)  # a connect poll with a deadline; nothing to wait on instead
+        yield app_port, sidecar_port
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        if server.stdout is not None:
+            server.stdout.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+    except OSError:
+        return False
+    return True
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ import pytest
 
 from dapr_actors_fastapi.sidecar.cli import main
 
-from .conftest import make_app, poll_until, serve
+from .conftest import free_port, make_app, poll_until, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 DEADLINE = 15.0  # seconds; a cold interpreter imports fastapi, uvicorn and aiohttp first
@@ -31,13 +31,6 @@ def console_script() -> list[str]:
     if script.exists():
         return [str(script)]
     return [sys.executable, "-m", "dapr_actors_fastapi.sidecar.cli"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def clean_env(**extra: str) -> dict[str, str]:

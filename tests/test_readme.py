@@ -6,13 +6,9 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import re
 import shlex
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +17,7 @@ import pytest
 
 from dapr_actors_fastapi.testing import ActorTestEnv
 
-from .conftest import serve
+from .conftest import dapr_actors_run, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -126,55 +122,11 @@ def test_setup_commands_install_and_run_what_ci_runs() -> None:
     assert "-m pytest" in ci
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def quickstart_ports() -> Iterator[tuple[int, int]]:
     """``dapr-actors run samples.quickstart:app`` as the README says, on free ports."""
-    app_port, sidecar_port = free_port(), free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "dapr_actors_fastapi.sidecar.cli",
-        "run",
-        "samples.quickstart:app",
-        f"--app-port={app_port}",
-        f"--dapr-http-port={sidecar_port}",
-        "--state-db=:memory:",
-    ]
-    server = subprocess.Popen(
-        command,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while not all(listening(port) for port in (app_port, sidecar_port)):
-            if server.poll() is not None or time.monotonic() > deadline:
-                output = server.stdout.read().decode() if server.stdout else ""
-                pytest.fail(f"dapr-actors run did not start:\n{output}")
-            time.sleep(0.05)  # a connect poll with a deadline; nothing to wait on instead
-        yield app_port, sidecar_port
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        if server.stdout is not None:
-            server.stdout.close()
-
-
-def listening(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-    except OSError:
-        return False
-    return True
+    with dapr_actors_run("samples.quickstart:app") as ports:
+        yield ports
 
 
 def curl_examples() -> list[tuple[str, str]]:

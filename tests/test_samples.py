@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from .test_readme import free_port, listening
+from .conftest import dapr_actors_run
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -56,40 +54,9 @@ def examples(module: str) -> list[Example]:
     return found
 
 
-@contextmanager
-def running(module: str) -> Iterator[tuple[int, int]]:
+def running(module: str) -> AbstractContextManager[tuple[int, int]]:
     """The sample's ``dapr-actors run`` line, on free ports; yields (app port, sidecar port)."""
-    app_port, sidecar_port = free_port(), free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "dapr_actors_fastapi.sidecar.cli",
-        "run",
-        *run_line(module),
-        f"--app-port={app_port}",
-        f"--dapr-http-port={sidecar_port}",
-        "--state-db=:memory:",
-    ]
-    server = subprocess.Popen(
-        command,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while not all(listening(port) for port in (app_port, sidecar_port)):
-            if server.poll() is not None or time.monotonic() > deadline:
-                output = server.stdout.read().decode() if server.stdout else ""
-                pytest.fail(f"dapr-actors run did not start:\n{output}")
-            time.sleep(0.05)  # a connect poll with a deadline; nothing to wait on instead
-        yield app_port, sidecar_port
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        if server.stdout is not None:
-            server.stdout.close()
+    return dapr_actors_run(*run_line(module))
 
 
 def curl(command: str, sidecar_port: int) -> str:
