@@ -43,7 +43,6 @@ QueryParams = Mapping[str, Any] | Sequence[tuple[str, Any]]
 ERROR_RESPONSE_HEADER = "X-DaprErrorResponseHeader"
 JSON = "application/json"
 OCTET_STREAM = "application/octet-stream"
-# daprd's ValidateName for actor types and ids (protocol.md §7.1).
 # How daprd quotes the actor's non-200 answer in ERR_ACTOR_INVOKE_METHOD, also after a remote
 # hop ("rpc error: code = Internal desc = error invoke actor method: error from ...").
 _FROM_ACTOR = re.compile(r"error from actor service: \((\d{3})\) (.*)\Z", re.DOTALL)
