@@ -30,6 +30,7 @@ from starlette.responses import Response
 
 from ._names import checked_name
 from ._sidecar import SidecarResponse
+from ._turn import current_turn
 from .exceptions import ActorConfigError, ActorInvokeError
 
 if TYPE_CHECKING:
@@ -514,6 +515,7 @@ class OutboundCalls:
         timeout: float | None = None,  # noqa: ASYNC109 (see ActorRuntime.invoke)
     ) -> SidecarResponse:
         """``POST`` an actor method call; ``ActorInvokeError`` if it failed (§4.5, §7.1)."""
+        self._refuse_self_deadlock(actor_type, actor_id, method)
         response = await self._runtime.sidecar.request(
             "POST",
             path,
@@ -526,6 +528,22 @@ class OutboundCalls:
         if is_actor_error(response):
             raise actor_invoke_error(response, actor_type, actor_id, method)
         return response
+
+    def _refuse_self_deadlock(self, actor_type: str, actor_id: str, method: str) -> None:
+        """An actor calling itself through the sidecar from inside its own turn, with
+        reentrancy off, waits for the turn it holds: it would hang until the timeout."""
+        turn = current_turn()
+        if turn is None or (turn.actor_type, turn.actor_id) != (actor_type, actor_id):
+            return
+        host = self._runtime.hosts.get(actor_type)
+        if host is None or host.reentrant or not host.runs_turn(actor_id, turn):
+            return
+        raise RuntimeError(
+            f"actor {actor_type}/{actor_id} called its own method {method!r} through the "
+            "sidecar inside its turn; with reentrancy off that call would wait for this very "
+            f"turn forever. Call the method directly (await self.<method>(...)), or enable "
+            f'reentrancy: @runtime.actor("{actor_type}", reentrancy=True)'
+        )
 
     async def invoke_actor(
         self,

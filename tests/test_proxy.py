@@ -428,6 +428,39 @@ async def test_a_reentrant_chain_a_b_a_completes() -> None:
     assert trail == ["ping", "pong", "ping", "pong", "done"]
 
 
+async def test_an_actor_calling_itself_without_reentrancy_fails_at_once_not_at_the_timeout() -> (
+    None
+):
+    runtime = ActorRuntime()
+
+    @runtime.actor("narcissus")
+    class Narcissus(Actor):
+        @method
+        async def admire(self) -> str:
+            try:
+                return await Narcissus.proxy(self.id).reflect()
+            except RuntimeError as error:
+                return str(error)
+
+        @method
+        async def reflect(self) -> str:
+            return "beautiful"
+
+        @method
+        async def admire_another(self) -> str:
+            return await Narcissus.proxy("echo").reflect()  # another actor: allowed
+
+    async with ActorTestEnv(make_app(runtime)) as env:
+        answer = await within(env.invoke_actor("narcissus", "n", "admire"))
+        assert answer.json().startswith(
+            "actor narcissus/n called its own method 'reflect' through the sidecar"
+        )
+        assert "reentrancy=True" in answer.json()
+        assert (await within(env.invoke_actor("narcissus", "n", "admire_another"))).json() == (
+            "beautiful"
+        )
+
+
 # -- service invocation -------------------------------------------------------------------------
 
 
