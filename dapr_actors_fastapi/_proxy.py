@@ -29,7 +29,7 @@ from pydantic_core import PydanticSerializationError, from_json, to_json
 from starlette.responses import Response
 
 from ._names import checked_name
-from ._sidecar import SidecarResponse
+from ._sidecar import SidecarResponse, actor_path
 from ._turn import current_turn
 from .exceptions import ActorConfigError, ActorInvokeError
 
@@ -329,11 +329,6 @@ def _method_attributes(
 
 
 # -- addressing ----------------------------------------------------------------------------------
-
-
-def actor_path(actor_type: str, actor_id: str) -> str:
-    """``/v1.0/actors/{type}/{id}``, each part percent-encoded."""
-    return f"/v1.0/actors/{quote(actor_type, safe='')}/{quote(actor_id, safe='')}"
 
 
 def invocation_path(

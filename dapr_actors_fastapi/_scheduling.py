@@ -30,6 +30,7 @@ from pydantic_core import to_json
 
 from ._json import to_strict_json
 from ._names import checked_name
+from ._sidecar import SidecarClient, actor_path
 from ._turn import Turn, _current_turn, current_turn
 from .durations import (
     SchedulePeriod,
@@ -41,7 +42,6 @@ from .exceptions import SidecarError
 
 if TYPE_CHECKING:
     from ._actor import Actor
-    from ._sidecar import SidecarClient
 
 __all__ = [
     "CANCEL_HEADER",
@@ -59,8 +59,6 @@ logger = logging.getLogger("dapr_actors_fastapi")
 
 CANCEL_HEADER = (b"x-daprremindercancel", b"true")
 """The response header that tells the sidecar a reminder or timer cancelled itself (§4.5)."""
-
-_JSON_HEADERS = {"Content-Type": "application/json"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +132,10 @@ class ActorReminders:
             "reminder", name, due_time, period, repetitions, ttl, data, calendar=False
         )
         await self._actor.actor_type.runtime.sidecar.request(
-            "PUT", _path(self._actor, "reminders", name), body=body, headers=_JSON_HEADERS
+            "PUT",
+            _path(self._actor.type_name, self._actor.id, "reminders", name),
+            body=body,
+            content_type="application/json",
         )
         _registered("reminder", name, self._actor)
 
@@ -151,7 +152,9 @@ class ActorReminders:
         checked_name("reminder name", name)
         try:
             response = await self._actor.actor_type.runtime.sidecar.request(
-                "GET", _path(self._actor, "reminders", name), idempotent=True
+                "GET",
+                _path(self._actor.type_name, self._actor.id, "reminders", name),
+                idempotent=True,
             )
         except SidecarError as error:
             if error.status == 404 and error.error_code == "ERR_ACTOR_REMINDER_NOT_FOUND":
@@ -181,7 +184,9 @@ class ActorReminders:
         """Delete the reminder ``name``; nothing happens if there is none."""
         checked_name("reminder name", name)
         await self._actor.actor_type.runtime.sidecar.request(
-            "DELETE", _path(self._actor, "reminders", name), idempotent=True
+            "DELETE",
+            _path(self._actor.type_name, self._actor.id, "reminders", name),
+            idempotent=True,
         )
 
 
@@ -230,7 +235,10 @@ class ActorTimers:
             callback=wire_callback,
         )
         await self._actor.actor_type.runtime.sidecar.request(
-            "PUT", _path(self._actor, "timers", name), body=body, headers=_JSON_HEADERS
+            "PUT",
+            _path(self._actor.type_name, self._actor.id, "timers", name),
+            body=body,
+            content_type="application/json",
         )
         _registered("timer", name, self._actor)
 
@@ -238,7 +246,7 @@ class ActorTimers:
         """Delete the timer ``name``; nothing happens if there is none."""
         checked_name("timer name", name)
         await self._actor.actor_type.runtime.sidecar.request(
-            "DELETE", _path(self._actor, "timers", name), idempotent=True
+            "DELETE", _path(self._actor.type_name, self._actor.id, "timers", name), idempotent=True
         )
 
     def _callback_name(self, name: str, callback: str | Callable[..., Any] | None) -> str:
@@ -318,7 +326,7 @@ class FiringRecurrence:
         """
         turn = self.turn
         collection = "reminders" if turn.kind == "reminder" else "timers"
-        path = f"{_actor_path(turn.actor_type, turn.actor_id)}/{collection}/{_quote(turn.name)}"
+        path = _path(turn.actor_type, turn.actor_id, collection, turn.name)
         # In the turn's context, so the request carries the callback's trace headers.
         token = _current_turn.set(turn)
         try:
@@ -430,13 +438,6 @@ def _registration(
     return to_json(fields)[:-1] + (b',"data":' if fields else b'"data":') + encoded + b"}"
 
 
-def _quote(segment: str) -> str:
-    return quote(segment, safe="")
-
-
-def _actor_path(actor_type: str, actor_id: str) -> str:
-    return f"/v1.0/actors/{_quote(actor_type)}/{_quote(actor_id)}"
-
-
-def _path(actor: Actor, collection: str, name: str) -> str:
-    return f"{_actor_path(actor.type_name, actor.id)}/{collection}/{_quote(name)}"
+def _path(actor_type: str, actor_id: str, collection: str, name: str) -> str:
+    """``…/reminders/{name}`` or ``…/timers/{name}`` of one actor."""
+    return f"{actor_path(actor_type, actor_id)}/{collection}/{quote(name, safe='')}"

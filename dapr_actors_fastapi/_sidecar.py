@@ -22,6 +22,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Self
+from urllib.parse import quote
 
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
@@ -69,6 +70,13 @@ class SidecarResponse:
         if self.status >= 400:
             raise _error(self, self.method, self.path)
         return self
+
+
+def actor_path(actor_type: str, actor_id: str) -> str:
+    """``/v1.0/actors/{type}/{id}`` of the sidecar API. Every character that would change the
+    path is quoted, so an id like "a/b" or "a#b" reaches the sidecar as that id (which refuses
+    it, as daprd does, if it is invalid)."""
+    return f"/v1.0/actors/{quote(actor_type, safe='')}/{quote(actor_id, safe='')}"
 
 
 def sidecar_endpoint(environ: Mapping[str, str]) -> str:

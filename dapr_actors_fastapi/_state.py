@@ -27,13 +27,13 @@ from urllib.parse import quote
 from pydantic import TypeAdapter, ValidationError
 
 from ._json import to_strict_json
+from ._sidecar import SidecarClient, actor_path
 from ._turn import Turn, current_turn
 from .durations import SECOND, to_nanoseconds
 from .exceptions import StateKeyNotFound
 
 if TYPE_CHECKING:
     from ._actor import ActorType
-    from ._sidecar import SidecarClient
 
 T = TypeVar("T")
 D = TypeVar("D")
@@ -68,7 +68,7 @@ class ActorState:
     def __init__(self, actor_id: str, actor_type: ActorType) -> None:
         self._actor_id = actor_id
         self._actor_type = actor_type
-        self._path = f"/v1.0/actors/{quote(actor_type.name, safe='')}/{quote(actor_id, safe='')}"
+        self._path = actor_path(actor_type.name, actor_id)
         self._cache: dict[str, bytes | None] = {}  # None: known to be absent
         self._expiry: dict[str, float] = {}  # monotonic deadline of cached values with a TTL
         self._pending: dict[str, _Write] = {}

@@ -40,6 +40,7 @@ import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
 from starlette.types import ASGIApp
 
+from ._sidecar import actor_path
 from .sidecar.server import SidecarSettings, create_app
 from .sidecar.serving import (
     LOOPBACK,
@@ -293,12 +294,12 @@ class ActorTestEnv:
         headers: Mapping[str, str] | None = None,
     ) -> SidecarResponse:
         """``PUT /v1.0/actors/{type}/{id}/method/{method}``, as any Dapr client calls it."""
-        path = f"{_actor_path(actor_type, actor_id)}/method/{quote(method, safe='/')}"
+        path = f"{actor_path(actor_type, actor_id)}/method/{quote(method, safe='/')}"
         return await self.request(verb, path, body, headers=headers)
 
     async def get_state(self, actor_type: str, actor_id: str, key: str) -> SidecarResponse:
         """One state key of an actor: 200 with the JSON value, or 204 when it is absent."""
-        path = f"{_actor_path(actor_type, actor_id)}/state/{quote(key, safe='')}"
+        path = f"{actor_path(actor_type, actor_id)}/state/{quote(key, safe='')}"
         return await self.request("GET", path)
 
     async def state_transaction(
@@ -308,7 +309,7 @@ class ActorTestEnv:
 
         As with daprd, the actor must be active (call one of its methods first), else 400.
         """
-        path = f"{_actor_path(actor_type, actor_id)}/state"
+        path = f"{actor_path(actor_type, actor_id)}/state"
         return await self.request("POST", path, list(operations))
 
     async def set_state(
@@ -336,12 +337,6 @@ class ActorTestEnv:
         if answer.status != 200:
             raise RuntimeError(f"GET /v1.0/metadata answered {answer.status}: {answer.text}")
         return {entry["type"]: entry["count"] for entry in answer.json()["actors"]}
-
-
-def _actor_path(actor_type: str, actor_id: str) -> str:
-    # Quote every character that would change the path, so an id like "a/b" or "a#b" reaches
-    # the sidecar as that id (and is rejected there, as by daprd, if it is invalid).
-    return f"/v1.0/actors/{quote(actor_type, safe='')}/{quote(actor_id, safe='')}"
 
 
 def actor_env_fixture(
