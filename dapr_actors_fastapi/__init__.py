@@ -3,15 +3,20 @@
 Everything a user needs is importable from here::
 
     from dapr_actors_fastapi import Actor, ActorRuntime, method, reminder, timer
+
+The public modules are this package, ``exceptions``, ``durations``, ``testing`` and the dev
+sidecar ``sidecar``; each lists its promises in ``__all__``. Modules and packages whose names
+start with ``_`` are internal (docs/architecture.md shows how they are layered).
 """
 
-from ._actor import Actor, ActorType
-from ._config import ActorSettings
-from ._handlers import method, reminder, timer
+from ._actor_api.actor import Actor
+from ._actor_api.actor_type import ActorType
+from ._actor_api.decorators import method, reminder, timer
+from ._actor_api.scheduling import ActorReminders, ActorTimers, Reminder
+from ._actor_api.settings import ActorSettings
+from ._actor_api.state import ActorState
+from ._client.sidecar_client import SidecarClient, SidecarResponse
 from ._runtime import ActorRuntime
-from ._scheduling import ActorReminders, ActorTimers, Reminder
-from ._sidecar import SidecarClient, SidecarResponse
-from ._state import ActorState
 from ._turn import Turn, current_turn
 from .exceptions import (
     ActorConfigError,

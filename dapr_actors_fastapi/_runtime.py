@@ -1,5 +1,9 @@
 """``ActorRuntime``: the settings, the registered actor types and the app's lifespan.
 
+Layer 6, the composition root: the one module that wires the layers together (see
+docs/architecture.md). It makes each type's host, hands it the sidecar client and the
+outbound calls, and builds the router over the live table of hosts. Nothing below imports it.
+
 A runtime is an ordinary object: there is no module- or class-level registry, so two runtimes
 in one process (two apps, or tests) never see each other's actors.
 """
@@ -7,19 +11,20 @@ in one process (two apps, or tests) never see each other's actors.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 import os
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from functools import cached_property
 from types import MappingProxyType
-from typing import Any, Literal, TypeVar, overload
+from typing import Any, TypeVar, overload
 
 from fastapi import APIRouter
 
-from ._actor import Actor, ActorType
-from ._config import (
+from ._actor_api.actor import Actor, record_registration
+from ._actor_api.actor_type import ActorType
+from ._actor_api.definition import define_actor, validate_wire_name
+from ._actor_api.settings import (
     DEFAULT_DRAIN_TIMEOUT,
     DEFAULT_IDLE_TIMEOUT,
     DEFAULT_MAX_STACK_DEPTH,
@@ -27,25 +32,24 @@ from ._config import (
     WIRE_SETTINGS,
     ActorSettings,
     Duration,
-    TypeConfig,
-    config_document,
     duration_setting,
     validate_settings,
 )
-from ._definition import define_actor, validate_wire_name
-from ._host import ActorTypeHost
-from ._proxy import ActorT, OutboundCalls, QueryParams
-from ._router import build_router, document_actor_type
-from ._sidecar import SidecarClient, SidecarResponse
+from ._client.sidecar_client import SidecarClient, SidecarResponse
+from ._hosting.config_document import TypeConfig, config_document
+from ._hosting.endpoints import CallbackPolicy, ErrorStyle
+from ._hosting.outbound import OutboundCalls
+from ._hosting.router import build_router, document_actor_type
+from ._hosting.type_host import ActorTypeHost
+from ._wire.headers import DEFAULT_MAX_BODY_SIZE
+from ._wire.paths import QueryParams
 from .durations import SECOND
-from .exceptions import ActorConfigError
+from .exceptions import ActorConfigError, ActorTypeNotFound
 
 A = TypeVar("A", bound=type[Actor])
-ErrorStyle = Literal["status", "header"]
+ActorT = TypeVar("ActorT", bound=Actor)
 
 logger = logging.getLogger("dapr_actors_fastapi")
-
-DEFAULT_MAX_BODY_SIZE = 4 * 1024 * 1024  # daprd's own default --max-body-size
 
 
 class ActorRuntime:
@@ -108,16 +112,29 @@ class ActorRuntime:
             raise ActorConfigError(
                 f"max_body_size must be a positive int of bytes, got {max_body_size!r}"
             )
-        self.max_body_size = max_body_size
         if error_style not in ("status", "header"):
             raise ActorConfigError(f"error_style must be 'status' or 'header', got {error_style!r}")
-        self.error_style: ErrorStyle = error_style
         token = app_api_token if app_api_token is not None else os.environ.get("APP_API_TOKEN")
-        self._app_api_token = token.encode() if token else None
+        self._policy = CallbackPolicy(token.encode() if token else None, max_body_size, error_style)
         self._hosts: dict[str, ActorTypeHost] = {}
         self._overridden: set[str] = set()
-        self.sidecar = sidecar if sidecar is not None else SidecarClient()
+        self._sidecar = sidecar if sidecar is not None else SidecarClient()
+        self._outbound = OutboundCalls(self._sidecar, self._hosts)
+
+    @property
+    def sidecar(self) -> SidecarClient:
         """The client to this app's sidecar, opened and closed by ``lifespan``."""
+        return self._sidecar
+
+    @property
+    def max_body_size(self) -> int:
+        """Request bodies larger than this many bytes are answered with 413."""
+        return self._policy.max_body_size
+
+    @property
+    def error_style(self) -> ErrorStyle:
+        """How actor exceptions are answered: ``"status"`` (500) or ``"header"``."""
+        return self._policy.error_style
 
     # -- registration -------------------------------------------------------------------------
 
@@ -179,35 +196,46 @@ class ActorRuntime:
 
     def _register(self, actor_class: type[Actor], name: str, overrides: Mapping[str, Any]) -> None:
         validate_wire_name("actor type", name)
+        if not (isinstance(actor_class, type) and issubclass(actor_class, Actor)):
+            raise ActorConfigError(
+                f"@runtime.actor decorates subclasses of dapr_actors_fastapi.Actor, got {actor_class!r}"
+            )
         if name in self._hosts:
             raise ActorConfigError(
                 f"actor type {name!r} is already registered with this runtime "
                 f"(by {self._hosts[name].actor_type.actor_class.__qualname__})"
             )
-        definition = define_actor(actor_class, name)
-        settings = self._defaults.overridden(overrides)
-        actor_type = ActorType(name, actor_class, settings, definition, self)
-        self._hosts[name] = ActorTypeHost(actor_type, definition)
-        # Remember the registration on the class itself (its own, never a parent's) so that
-        # ``ActorClass.proxy(id)`` can find the runtime that hosts it.
-        own = actor_class.__dict__.get("__actor_types__", ())
-        actor_class.__actor_types__ = (*own, actor_type)
+        host = ActorTypeHost(
+            name,
+            actor_class,
+            self._defaults.overridden(overrides),
+            define_actor(actor_class, name),
+            sidecar=self._sidecar,
+            proxies=self._outbound,
+        )
+        self._hosts[name] = host
+        record_registration(host.actor_type)
         if any(overrides.get(setting) is not None for setting in WIRE_SETTINGS):
             self._overridden.add(name)
         if "router" in self.__dict__:  # registered after the router was built
-            document_actor_type(self.router, self._hosts[name])
+            document_actor_type(self.router, host)
 
-    # -- what the router and users read -------------------------------------------------------
+    # -- what users read ----------------------------------------------------------------------
 
     @property
-    def actor_types(self) -> Mapping[str, ActorType]:
+    def actor_types(self) -> Mapping[str, ActorType[Actor]]:
         """The registered actor types by name."""
         return MappingProxyType({name: host.actor_type for name, host in self._hosts.items()})
 
-    @property
-    def hosts(self) -> Mapping[str, ActorTypeHost]:
-        """Internal: the per-type hosts the router dispatches to."""
-        return self._hosts
+    def active_actors(self, actor_type: str) -> list[str]:
+        """The ids of the active actors of ``actor_type`` in this process, in no set order.
+
+        Raises ``ActorTypeNotFound`` (a ``LookupError``) for a type this runtime does not host.
+        """
+        host = self._hosts.get(actor_type)
+        if host is None:
+            raise ActorTypeNotFound(actor_type, list(self._hosts))
+        return host.active_ids
 
     def config(self) -> dict[str, Any]:
         """The ``GET /dapr/config`` document for the types registered so far."""
@@ -221,27 +249,12 @@ class ActorRuntime:
             ),
         )
 
-    def token_matches(self, presented: bytes | None) -> bool:
-        """Whether a request's ``dapr-api-token`` is acceptable (always, without a token)."""
-        if self._app_api_token is None:
-            return True
-        return presented is not None and hmac.compare_digest(presented, self._app_api_token)
-
-    @property
-    def requires_token(self) -> bool:
-        """Whether callbacks must carry ``dapr-api-token``."""
-        return self._app_api_token is not None
-
     @cached_property
     def router(self) -> APIRouter:
         """The routes daprd calls; mount with ``app.include_router(runtime.router)``."""
-        return build_router(self)
+        return build_router(self._hosts, self._policy, self._sidecar, self.config)
 
     # -- calling other actors and apps --------------------------------------------------------
-
-    @cached_property
-    def _outbound(self) -> OutboundCalls:
-        return OutboundCalls(self)
 
     def proxy(
         self, actor_class: type[ActorT], actor_id: str, *, actor_type: str | None = None
@@ -286,7 +299,7 @@ class ActorRuntime:
         namespace: str | None = None,
         timeout: float | None = None,  # noqa: ASYNC109 (see the docstring)
     ) -> SidecarResponse:
-        """Service invocation: ``verb /{method_path}?{params}`` on another app (protocol.md §8).
+        """Service invocation: ``verb /{method_path}?{params}`` on another app (docs/protocol.md §8).
 
         ``app_id`` is an app id, ``"app-id.namespace"`` (or pass ``namespace=``), the name of
         an ``HTTPEndpoint`` resource, or an ``http(s)://`` URL. ``method_path`` is the target's

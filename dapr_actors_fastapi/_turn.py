@@ -1,4 +1,5 @@
-"""The ``Turn`` a callback runs in, and the context variable that carries it.
+"""The ``Turn`` a callback runs in, and the context variable that carries it (a leaf: it
+imports nothing of the package).
 
 The current turn lives in a context variable, not on the actor, because reentrant requests of
 one chain run concurrently on the same actor object: each request's task sees its own turn, and
@@ -29,9 +30,10 @@ class Turn(NamedTuple):
     tracestate: str | None = None
 
 
-_current_turn: ContextVar[Turn | None] = ContextVar("dapr_actors_fastapi_turn", default=None)
+turn_context: ContextVar[Turn | None] = ContextVar("dapr_actors_fastapi_turn", default=None)
+"""Set by the host around each turn (``set``/``reset``: the hot path avoids a context manager)."""
 
 
 def current_turn() -> Turn | None:
     """The turn the calling code runs in, or ``None`` outside actor callbacks."""
-    return _current_turn.get()
+    return turn_context.get()

@@ -31,7 +31,6 @@ import json
 import os
 import socket
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self, TypedDict, Unpack
 from urllib.parse import quote
@@ -40,7 +39,8 @@ import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
 from starlette.types import ASGIApp
 
-from ._sidecar import actor_path
+from ._client.sidecar_client import SidecarResponse
+from ._wire.paths import actor_path
 from .sidecar.server import SidecarSettings, create_app
 from .sidecar.serving import (
     LOOPBACK,
@@ -55,25 +55,6 @@ from .sidecar.serving import (
 __all__ = ["ActorTestEnv", "EnvOptions", "SidecarResponse", "actor_env_fixture"]
 
 POLL_SECONDS = 0.01
-
-
-@dataclass(frozen=True, slots=True)
-class SidecarResponse:
-    """One answer of the sidecar: status, headers (case-insensitive) and raw body."""
-
-    status: int
-    body: bytes
-    headers: CIMultiDictProxy[str] = field(
-        default_factory=lambda: CIMultiDictProxy(CIMultiDict()), repr=False
-    )
-
-    def json(self) -> Any:
-        """The body decoded as JSON; ``None`` for an empty body (e.g. 204)."""
-        return json.loads(self.body) if self.body else None
-
-    @property
-    def text(self) -> str:
-        return self.body.decode()
 
 
 class EnvOptions(TypedDict, total=False):
@@ -280,7 +261,11 @@ class ActorTestEnv:
         ) as response:
             payload = await response.read()
             return SidecarResponse(
-                response.status, payload, CIMultiDictProxy(CIMultiDict(response.headers))
+                status=response.status,
+                headers=CIMultiDictProxy(CIMultiDict(response.headers)),
+                body=payload,
+                method=method,
+                path=path,
             )
 
     async def invoke_actor(

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from dapr_actors_fastapi._wire.schedules import format_schedule_period, format_schedule_time
 from dapr_actors_fastapi.durations import (
     HOUR,
     MICROSECOND,
@@ -21,8 +22,6 @@ from dapr_actors_fastapi.durations import (
     SECOND,
     ISODuration,
     format_go_duration,
-    format_schedule_period,
-    format_schedule_time,
     parse_go_duration,
     parse_iso8601_duration,
     parse_strict_iso8601_duration,

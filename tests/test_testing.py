@@ -170,9 +170,9 @@ async def test_using_an_env_that_is_not_running_says_how() -> None:
 
 
 def test_responses_decode_json_and_empty_bodies() -> None:
-    assert SidecarResponse(200, b'{"a": 1}').json() == {"a": 1}
-    assert SidecarResponse(204, b"").json() is None
-    assert SidecarResponse(200, b"hi").text == "hi"
+    assert SidecarResponse(status=200, headers={}, body=b'{"a": 1}').json() == {"a": 1}
+    assert SidecarResponse(status=204, headers={}, body=b"").json() is None
+    assert SidecarResponse(status=200, headers={}, body=b"hi").text == "hi"
 
 
 def test_the_kit_imports_without_pytest() -> None:

@@ -10,7 +10,7 @@ import asyncio
 
 import pytest
 
-from dapr_actors_fastapi._turns import TurnQueue
+from dapr_actors_fastapi._wire.turn_queue import TurnQueue
 from dapr_actors_fastapi.exceptions import StackDepthExceeded
 
 from .conftest import within

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._turns import TurnQueue
+from .._wire.turn_queue import TurnQueue
 from ..durations import SECOND, parse_go_duration
 from ..exceptions import StackDepthExceeded
 from .channel import AppChannel, AppResponse, AppUnreachable

@@ -1,4 +1,4 @@
-"""daprd's rule for the names it reads from URLs (``ValidateName``, protocol.md §7.1): actor
+"""daprd's rule for the names it reads from URLs (``ValidateName``, docs/protocol.md §7.1): actor
 types and ids, methods, reminder and timer names. One check, so that a name this package
 accepts anywhere is one the sidecar accepts too."""
 
@@ -9,6 +9,9 @@ import re
 # '/' is refused for methods too, where it would be ambiguous with the remind/ and timer/
 # callback paths.
 _INVALID_NAME = re.compile(r"[/\\#?\x00-\x1f\x7f]")
+
+RESERVED_TYPE_PREFIX = "dapr.internal."
+"""Actor types under this prefix belong to Dapr itself (workflows)."""
 
 
 def checked_name(what: str, name: object) -> str:

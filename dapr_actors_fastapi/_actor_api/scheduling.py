@@ -1,15 +1,15 @@
-"""Reminders and timers of one actor (protocol.md §7.4, §7.5, §9), and how a handler stops its
+"""Reminders and timers of one actor (docs/protocol.md §7.4, §7.5, §9), and how a handler stops its
 own recurrence (§4.7, P14).
 
 * ``self.reminders`` and ``self.timers`` check everything (name, times, callback, data) before
   anything goes to the sidecar, so a mistake raises ``ValueError``/``TypeError`` on the line
   that made it instead of a ``SidecarError`` later; times are written in the forms daprd reads
-  as meant (``durations.format_schedule_time`` / ``format_schedule_period``).
+  as meant (``_wire/schedules.py``).
 * Reminders are kept by the sidecar (daprd's Scheduler) and survive restarts; timers live in
   the sidecar's memory. Either fires as a turn of the actor, with its data typed by the
   handler's ``data`` annotation.
 * ``self.cancel_recurrence()`` in a reminder or timer handler marks the ``FiringRecurrence``
-  the router put in a context variable around that turn. When the turn succeeds, the router
+  the endpoint put in a context variable around that turn. When the turn succeeds, the endpoint
   deletes the reminder or timer through the sidecar API (daprd ignores the header: it neither
   deletes a Scheduler job nor stops a timer, §4.7) and answers with
   ``X-DaprReminderCancel: true`` (which the dev sidecar honours).
@@ -22,43 +22,28 @@ from collections.abc import Callable
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, Literal, Self, TypeVar, overload
-from urllib.parse import quote
+from typing import Any, Generic, Literal, Self, TypeVar, overload
 
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import to_json
 
-from ._json import to_strict_json
-from ._names import checked_name
-from ._sidecar import SidecarClient, actor_path
-from ._turn import Turn, _current_turn, current_turn
-from .durations import (
+from .._turn import Turn, current_turn, turn_context
+from .._wire.names import checked_name
+from .._wire.paths import recurrence_path
+from .._wire.schedules import (
     SchedulePeriod,
     ScheduleTime,
     format_schedule_period,
     format_schedule_time,
 )
-from .exceptions import SidecarError
-
-if TYPE_CHECKING:
-    from ._actor import Actor
-
-__all__ = [
-    "CANCEL_HEADER",
-    "ActorReminders",
-    "ActorTimers",
-    "FiringRecurrence",
-    "Reminder",
-    "cancel_recurrence",
-]
+from .._wire.strict_json import to_strict_json
+from ..exceptions import SidecarError
+from .actor_type import AnyActorType, SidecarRequests
 
 T = TypeVar("T")
 RecurrenceKind = Literal["reminder", "timer"]
 
 logger = logging.getLogger("dapr_actors_fastapi")
-
-CANCEL_HEADER = (b"x-daprremindercancel", b"true")
-"""The response header that tells the sidecar a reminder or timer cancelled itself (§4.5)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +52,7 @@ class Reminder(Generic[T]):
 
     The strings are the sidecar's own: the dev sidecar reports them as registered, while daprd
     reports ``period`` as its Scheduler's schedule (``"@every 1m0s"``) and ``ttl`` only when it
-    was registered as an instant (protocol.md §7.4). ``None`` where the sidecar reported
+    was registered as an instant (docs/protocol.md §7.4). ``None`` where the sidecar reported
     nothing. ``data`` is the registered JSON, validated as ``data_type`` when one was given.
     """
 
@@ -85,10 +70,11 @@ class ActorReminders:
     as a turn. The sidecar keeps reminders across restarts and delivers them at least once.
     """
 
-    __slots__ = ("_actor",)
+    __slots__ = ("_actor_id", "_actor_type")
 
-    def __init__(self, actor: Actor) -> None:
-        self._actor = actor
+    def __init__(self, actor_type: AnyActorType, actor_id: str) -> None:
+        self._actor_type = actor_type
+        self._actor_id = actor_id
 
     async def register(
         self,
@@ -131,13 +117,13 @@ class ActorReminders:
         body = _registration(
             "reminder", name, due_time, period, repetitions, ttl, data, calendar=False
         )
-        await self._actor.actor_type.runtime.sidecar.request(
+        await self._actor_type.sidecar.request(
             "PUT",
-            _path(self._actor.type_name, self._actor.id, "reminders", name),
+            recurrence_path(self._actor_type.name, self._actor_id, "reminders", name),
             body=body,
             content_type="application/json",
         )
-        _registered("reminder", name, self._actor)
+        _registered("reminder", name, self._actor_type.name, self._actor_id)
 
     @overload
     async def get(self, name: str) -> Reminder[Any] | None: ...
@@ -151,9 +137,9 @@ class ActorReminders:
         """
         checked_name("reminder name", name)
         try:
-            response = await self._actor.actor_type.runtime.sidecar.request(
+            response = await self._actor_type.sidecar.request(
                 "GET",
-                _path(self._actor.type_name, self._actor.id, "reminders", name),
+                recurrence_path(self._actor_type.name, self._actor_id, "reminders", name),
                 idempotent=True,
             )
         except SidecarError as error:
@@ -169,7 +155,8 @@ class ActorReminders:
                 data = TypeAdapter(data_type).validate_python(data)
             except ValidationError as error:
                 raise ValueError(
-                    f"the data of reminder {name!r} of {self._actor!r} is not a valid "
+                    f"the data of reminder {name!r} of {self._actor_type.name}/{self._actor_id} is not a "
+                    "valid "
                     f"{getattr(data_type, '__name__', data_type)}: {error}"
                 ) from None
         return Reminder(
@@ -183,9 +170,9 @@ class ActorReminders:
     async def delete(self, name: str) -> None:
         """Delete the reminder ``name``; nothing happens if there is none."""
         checked_name("reminder name", name)
-        await self._actor.actor_type.runtime.sidecar.request(
+        await self._actor_type.sidecar.request(
             "DELETE",
-            _path(self._actor.type_name, self._actor.id, "reminders", name),
+            recurrence_path(self._actor_type.name, self._actor_id, "reminders", name),
             idempotent=True,
         )
 
@@ -198,10 +185,11 @@ class ActorTimers:
     the actor is deactivated, while daprd keeps them: do not depend on either, P13).
     """
 
-    __slots__ = ("_actor",)
+    __slots__ = ("_actor_id", "_actor_type")
 
-    def __init__(self, actor: Actor) -> None:
-        self._actor = actor
+    def __init__(self, actor_type: AnyActorType, actor_id: str) -> None:
+        self._actor_type = actor_type
+        self._actor_id = actor_id
 
     async def register(
         self,
@@ -234,25 +222,27 @@ class ActorTimers:
             calendar=True,
             callback=wire_callback,
         )
-        await self._actor.actor_type.runtime.sidecar.request(
+        await self._actor_type.sidecar.request(
             "PUT",
-            _path(self._actor.type_name, self._actor.id, "timers", name),
+            recurrence_path(self._actor_type.name, self._actor_id, "timers", name),
             body=body,
             content_type="application/json",
         )
-        _registered("timer", name, self._actor)
+        _registered("timer", name, self._actor_type.name, self._actor_id)
 
     async def delete(self, name: str) -> None:
         """Delete the timer ``name``; nothing happens if there is none."""
         checked_name("timer name", name)
-        await self._actor.actor_type.runtime.sidecar.request(
-            "DELETE", _path(self._actor.type_name, self._actor.id, "timers", name), idempotent=True
+        await self._actor_type.sidecar.request(
+            "DELETE",
+            recurrence_path(self._actor_type.name, self._actor_id, "timers", name),
+            idempotent=True,
         )
 
     def _callback_name(self, name: str, callback: str | Callable[..., Any] | None) -> str:
         """The wire name of the ``@timer`` handler ``callback`` (default: the one named
         ``name``); ``ValueError`` listing this actor's timer callbacks if there is none."""
-        actor_type = self._actor.actor_type
+        actor_type = self._actor_type
         timers = actor_type.definition.timers
         if callback is None or isinstance(callback, str):
             wire_name = name if callback is None else callback
@@ -284,12 +274,12 @@ class ActorTimers:
 class FiringRecurrence:
     """The reminder or timer whose handler runs in this turn, and whether it asked to stop.
 
-    The router enters one around each reminder and timer turn::
+    The endpoint enters one around each reminder and timer turn::
 
         with FiringRecurrence(turn) as firing:
             await host.run_turn(...)
         if firing.cancelled:
-            await firing.delete(sidecar)  # then answer with CANCEL_HEADER
+            await firing.delete(sidecar)  # then answer with X-DaprReminderCancel
 
     It travels in a context variable, like the turn, so only the handler's own task (and tasks
     it starts while the turn runs) can mark it, and method turns pay nothing.
@@ -318,17 +308,19 @@ class FiringRecurrence:
             _firing.reset(self._token)
             self._token = None
 
-    async def delete(self, sidecar: SidecarClient) -> None:
+    async def delete(self, sidecar: SidecarRequests) -> None:
         """Delete the cancelled reminder or timer through the sidecar API.
 
-        A failure is logged, not raised: the handler succeeded, and the router still answers
+        A failure is logged, not raised: the handler succeeded, and the endpoint still answers
         with ``X-DaprReminderCancel`` (the dev sidecar stops the job on that alone).
         """
         turn = self.turn
-        collection = "reminders" if turn.kind == "reminder" else "timers"
-        path = _path(turn.actor_type, turn.actor_id, collection, turn.name)
+        collection: Literal["reminders", "timers"] = (
+            "reminders" if turn.kind == "reminder" else "timers"
+        )
+        path = recurrence_path(turn.actor_type, turn.actor_id, collection, turn.name)
         # In the turn's context, so the request carries the callback's trace headers.
-        token = _current_turn.set(turn)
+        token = turn_context.set(turn)
         try:
             await sidecar.request("DELETE", path, idempotent=True)
         except Exception as error:
@@ -342,7 +334,7 @@ class FiringRecurrence:
                 error,
             )
         finally:
-            _current_turn.reset(token)
+            turn_context.reset(token)
 
 
 _firing: ContextVar[FiringRecurrence | None] = ContextVar(
@@ -350,14 +342,14 @@ _firing: ContextVar[FiringRecurrence | None] = ContextVar(
 )
 
 
-def cancel_recurrence(actor: Actor) -> None:
-    """Mark the reminder or timer whose handler is running on ``actor`` as cancelled.
+def cancel_recurrence(actor_type: str, actor_id: str) -> None:
+    """Mark the reminder or timer whose handler is running on the actor as cancelled.
 
     ``RuntimeError`` anywhere else: in a method or deactivation turn, outside any turn, or
     after the handler's turn ended.
     """
     firing = _firing.get()
-    where = f"{actor.type_name}/{actor.id}"
+    where = f"{actor_type}/{actor_id}"
     if firing is None:
         turn = current_turn()
         if turn is None:
@@ -378,7 +370,7 @@ def cancel_recurrence(actor: Actor) -> None:
             f"ended (in a task that outlived it?); await self.{turn.kind}s.delete"
             f"({turn.name!r}) instead"
         )
-    if turn.actor_type != actor.type_name or turn.actor_id != actor.id:
+    if turn.actor_type != actor_type or turn.actor_id != actor_id:
         raise RuntimeError(
             f"cancel_recurrence() of {where} ran in the {turn.kind} turn {turn.name!r} of "
             f"{turn.actor_type}/{turn.actor_id}; an actor can only stop its own recurrence"
@@ -386,19 +378,14 @@ def cancel_recurrence(actor: Actor) -> None:
     firing.cancelled = True
 
 
-def _registered(kind: RecurrenceKind, name: str, actor: Actor) -> None:
+def _registered(kind: RecurrenceKind, name: str, actor_type: str, actor_id: str) -> None:
     """A handler that cancelled itself and then registered the same name keeps the new one:
     the last word wins (and deleting after the turn would remove the new registration)."""
     firing = _firing.get()
     if firing is None or not firing.cancelled or firing.ended:
         return
     turn = firing.turn
-    if (turn.kind, turn.name, turn.actor_type, turn.actor_id) == (
-        kind,
-        name,
-        actor.type_name,
-        actor.id,
-    ):
+    if (turn.kind, turn.name, turn.actor_type, turn.actor_id) == (kind, name, actor_type, actor_id):
         firing.cancelled = False
 
 
@@ -436,8 +423,3 @@ def _registration(
     # Serialized alone first, so that an error names the data rather than the whole body.
     encoded = to_strict_json(data, f"data of {kind} {name!r}")
     return to_json(fields)[:-1] + (b',"data":' if fields else b'"data":') + encoded + b"}"
-
-
-def _path(actor_type: str, actor_id: str, collection: str, name: str) -> str:
-    """``…/reminders/{name}`` or ``…/timers/{name}`` of one actor."""
-    return f"{actor_path(actor_type, actor_id)}/{collection}/{quote(name, safe='')}"

@@ -2,7 +2,7 @@
 
 Why the app keeps its own lock when daprd already has one: daprd releases its lock when a
 caller times out while the handler keeps running, and its lock has quirks under reentrancy
-(protocol.md §5.5). The queue here follows daprd's *intended* semantics:
+(docs/protocol.md §5.5). The queue here follows daprd's *intended* semantics:
 
 * A turn is an "inflight" identified by a chain id. Without reentrancy every request is a new
   inflight with no chain, so a ``Dapr-Reentrancy-Id`` header cannot jump the queue.
@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 
-from .exceptions import StackDepthExceeded
+from ..exceptions import StackDepthExceeded
 
 
 class Inflight:

@@ -1,6 +1,6 @@
-"""``SidecarClient``: the app's HTTP client to its Dapr sidecar (protocol.md §7, §10).
+"""``SidecarClient``: the app's HTTP client to its Dapr sidecar (docs/protocol.md §7, §10).
 
-* One pool of keep-alive connections per runtime (``_http.py``: lighter than aiohttp's session,
+* One pool of keep-alive connections per runtime (``connection_pool.py``: lighter than aiohttp's session,
   which dominated a stateful turn), opened and closed by the runtime's lifespan; nothing
   blocks the event loop (no synchronous health wait, unlike the official SDK).
 * The address and token are read when the client opens, not at import: ``DAPR_HTTP_ENDPOINT``,
@@ -22,16 +22,14 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Self
-from urllib.parse import quote
 
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from ._http import HttpPool
-from ._turn import current_turn
-from .exceptions import SidecarError, SidecarTimeout, SidecarUnavailable
-
-DEFAULT_HTTP_PORT = 3500
+from .._turn import current_turn
+from .._wire.headers import API_TOKEN, DEFAULT_HTTP_PORT, REENTRANCY_ID, TRACEPARENT, TRACESTATE
+from ..exceptions import SidecarError, SidecarTimeout, SidecarUnavailable
+from .connection_pool import HttpPool
 
 # A path (and query) made only of RFC 3986 characters, with every '%' starting an escape.
 _ENCODED_PATH = re.compile(r"/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2})*")
@@ -70,13 +68,6 @@ class SidecarResponse:
         if self.status >= 400:
             raise _error(self, self.method, self.path)
         return self
-
-
-def actor_path(actor_type: str, actor_id: str) -> str:
-    """``/v1.0/actors/{type}/{id}`` of the sidecar API. Every character that would change the
-    path is quoted, so an id like "a/b" or "a#b" reaches the sidecar as that id (which refuses
-    it, as daprd does, if it is invalid)."""
-    return f"/v1.0/actors/{quote(actor_type, safe='')}/{quote(actor_id, safe='')}"
 
 
 def sidecar_endpoint(environ: Mapping[str, str]) -> str:
@@ -123,7 +114,7 @@ class SidecarClient:
             return
         self.endpoint = self._endpoint_override or sidecar_endpoint(os.environ)
         token = self._token_override or os.environ.get("DAPR_API_TOKEN")
-        headers = {"dapr-api-token": token} if token else {}
+        headers = {API_TOKEN: token} if token else {}
         self._pool = HttpPool(self.endpoint, headers)
 
     async def close(self) -> None:
@@ -222,11 +213,11 @@ class SidecarClient:
         if turn is None:
             return headers
         if turn.reentrancy_id:
-            headers["Dapr-Reentrancy-Id"] = turn.reentrancy_id
+            headers[REENTRANCY_ID] = turn.reentrancy_id
         if turn.traceparent:
-            headers["traceparent"] = turn.traceparent
+            headers[TRACEPARENT] = turn.traceparent
         if turn.tracestate:
-            headers["tracestate"] = turn.tracestate
+            headers[TRACESTATE] = turn.tracestate
         return headers
 
 

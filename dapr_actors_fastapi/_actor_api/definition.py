@@ -3,11 +3,8 @@
 Everything that can be decided once is decided here, at registration, so that a request only
 runs a precomputed decoder, the user's coroutine and a precomputed encoder:
 
-* Method parameters follow FastAPI's body rules: one model-like parameter (a pydantic model,
-  dataclass, TypedDict, dict, list ...) or one ``Body()`` parameter takes the whole body; any
-  other parameters, or ``Body(embed=True)``, take a JSON object keyed by parameter name (actor
-  calls have no query parameters, so scalars are body keys too). ``bytes`` takes the raw body.
-  Zero-parameter methods accept any body, including none without a Content-Type (gRPC callers).
+* Method parameters follow FastAPI's body rules (``body_rules.py``). Zero-parameter methods
+  accept any body, including none without a Content-Type (gRPC callers).
 * Return values go out through pydantic for the declared return type; ``bytes`` and Starlette
   ``Response`` objects pass through; ``None`` is an empty 200.
 * Reminder and timer handlers bind parameters by name: ``data`` (typed), ``name``,
@@ -16,31 +13,27 @@ runs a precomputed decoder, the user's coroutine and a precomputed encoder:
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 import json
 import re
-import types
 import typing
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, NotRequired, Union, get_args, get_origin
+from typing import Annotated, Any, NotRequired
 
-from fastapi import params
 from pydantic import BaseModel, PydanticUserError, TypeAdapter, ValidationError, create_model
 from pydantic.fields import FieldInfo
 from starlette.responses import Response
 from typing_extensions import TypedDict
 
-from ._actor import Actor
-from ._handlers import MARK_ATTRIBUTE, HandlerMark
-from ._names import checked_name
-from .exceptions import ActorConfigError, InvalidActorRequest
+from .._wire.names import RESERVED_TYPE_PREFIX, checked_name
+from ..exceptions import ActorConfigError, InvalidActorRequest
+from .body_rules import Parameters, body_shape, handler_parameters
+from .decorators import MARK_ATTRIBUTE, HandlerMark
 
 Handler = Callable[..., Coroutine[Any, Any, Any]]
 Decoder = Callable[[bytes], dict[str, Any]]
 
-_RESERVED_TYPE_PREFIX = "dapr.internal."
 _CALLBACK_PARAMETERS = frozenset({"data", "name", "due_time", "period"})
 
 
@@ -50,7 +43,7 @@ def validate_wire_name(kind: str, name: str) -> str:
         checked_name(f"{kind} name", name)
     except (TypeError, ValueError) as error:
         raise ActorConfigError(str(error)) from None
-    if kind == "actor type" and name.startswith(_RESERVED_TYPE_PREFIX):
+    if kind == "actor type" and name.startswith(RESERVED_TYPE_PREFIX):
         raise ActorConfigError(f"actor type {name!r} is reserved for Dapr workflows; pick another")
     return name
 
@@ -99,25 +92,19 @@ class CallbackBinding:
 
 @dataclass(frozen=True)
 class ActorDefinition:
-    """Everything the runtime needs to know about one actor class."""
+    """The decorated handlers of one actor class, by wire name."""
 
-    actor_class: type[Actor]
     methods: Mapping[str, MethodBinding]
     reminders: Mapping[str, CallbackBinding]
     reminder_fallback: CallbackBinding | None
     timers: Mapping[str, CallbackBinding]
-    overrides_turn_hooks: bool
-    overrides_turn_error: bool
-    overrides_on_activate: bool
-    overrides_on_deactivate: bool
 
 
-def define_actor(actor_class: type[Actor], type_name: str) -> ActorDefinition:
-    """Read the decorated handlers of ``actor_class``; raise ``ActorConfigError`` on mistakes."""
-    if not (isinstance(actor_class, type) and issubclass(actor_class, Actor)):
-        raise ActorConfigError(
-            f"@runtime.actor decorates subclasses of dapr_actors_fastapi.Actor, got {actor_class!r}"
-        )
+def define_actor(actor_class: type, type_name: str) -> ActorDefinition:
+    """Read the decorated handlers of ``actor_class``; raise ``ActorConfigError`` on mistakes.
+
+    The caller has checked that it is an ``Actor`` subclass (this layer sits below ``Actor``).
+    """
     methods: dict[str, MethodBinding] = {}
     reminders: dict[str, CallbackBinding] = {}
     timers: dict[str, CallbackBinding] = {}
@@ -142,15 +129,10 @@ def define_actor(actor_class: type[Actor], type_name: str) -> ActorDefinition:
             callback = _bind_callback(function, mark.name, where)
             _add_unique(reminders, mark.name, callback, "reminder", type_name)
     return ActorDefinition(
-        actor_class=actor_class,
         methods=methods,
         reminders=reminders,
         reminder_fallback=reminder_fallback,
         timers=timers,
-        overrides_turn_hooks=_overrides(actor_class, "on_turn_start", "on_turn_end"),
-        overrides_turn_error=_overrides(actor_class, "on_turn_error"),
-        overrides_on_activate=_overrides(actor_class, "on_activate"),
-        overrides_on_deactivate=_overrides(actor_class, "on_deactivate"),
     )
 
 
@@ -164,10 +146,6 @@ def _marked_functions(actor_class: type) -> list[tuple[str, Any]]:
             else:
                 found.pop(attribute, None)
     return list(found.items())
-
-
-def _overrides(actor_class: type, *hooks: str) -> bool:
-    return any(getattr(actor_class, hook) is not getattr(Actor, hook) for hook in hooks)
 
 
 def _require_coroutine(function: Any, where: str) -> None:
@@ -184,25 +162,8 @@ def _add_unique(table: dict[str, Any], name: str, value: Any, kind: str, type_na
     table[name] = value
 
 
-def _parameters(function: Any, where: str) -> list[tuple[inspect.Parameter, Any]]:
-    """The handler's parameters after ``self`` with their resolved annotations."""
-    try:
-        hints = typing.get_type_hints(function, include_extras=True)
-    except Exception as error:  # NameError, TypeError: unresolvable annotations
-        raise ActorConfigError(f"cannot resolve the annotations of {where}: {error}") from None
-    result = []
-    for parameter in list(inspect.signature(function).parameters.values())[1:]:
-        if parameter.kind not in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY):
-            raise ActorConfigError(
-                f"{where} parameter {parameter.name!r} must be a plain named parameter "
-                "(no *args, **kwargs or positional-only)"
-            )
-        result.append((parameter, hints.get(parameter.name, Any)))
-    return result
-
-
 def _bind_method(function: Handler, wire_name: str, type_name: str, where: str) -> MethodBinding:
-    parameters = _parameters(function, where)
+    parameters = handler_parameters(function, where)
     decode, body_type = _body_decoder(parameters, f"{type_name}.{wire_name}")
     return_type = typing.get_type_hints(function, include_extras=True).get("return", Any)
     doc = inspect.getdoc(function) or ""
@@ -218,21 +179,17 @@ def _bind_method(function: Handler, wire_name: str, type_name: str, where: str) 
     )
 
 
-def _body_decoder(
-    parameters: list[tuple[inspect.Parameter, Any]], where: str
-) -> tuple[Decoder, Any]:
-    if not parameters:
+def _body_decoder(parameters: Parameters, where: str) -> tuple[Decoder, Any]:
+    shape = body_shape(parameters)
+    if shape == "none":
         return _no_arguments, None
-    if len(parameters) == 1:
-        parameter, annotation = parameters[0]
-        if annotation is bytes:
-            name = parameter.name
-            return (lambda body: {name: body}), bytes
-        body_info = _body_param_info(parameter, annotation)
-        embed = body_info is not None and body_info.embed
-        if not embed and (body_info is not None or _is_model_like(annotation)):
-            return _whole_body_decoder(parameter, annotation, where), annotation
-    return _keyed_body_decoder(parameters, where)
+    if shape == "keyed":
+        return _keyed_body_decoder(parameters, where)
+    parameter, annotation = parameters[0]
+    if shape == "raw":
+        name = parameter.name
+        return (lambda body: {name: body}), bytes
+    return _whole_body_decoder(parameter, annotation, where), annotation
 
 
 def _adapter(annotation: Any, where: str) -> TypeAdapter[Any]:
@@ -245,16 +202,6 @@ def _adapter(annotation: Any, where: str) -> TypeAdapter[Any]:
 
 def _no_arguments(body: bytes) -> dict[str, Any]:
     return {}
-
-
-def _body_param_info(parameter: inspect.Parameter, annotation: Any) -> params.Body | None:
-    if isinstance(parameter.default, params.Body):
-        return parameter.default
-    if get_origin(annotation) is Annotated:
-        for extra in get_args(annotation)[1:]:
-            if isinstance(extra, params.Body):
-                return extra
-    return None
 
 
 def _whole_body_decoder(parameter: inspect.Parameter, annotation: Any, where: str) -> Decoder:
@@ -290,9 +237,7 @@ def _default_of(parameter: inspect.Parameter) -> Any:
     return default
 
 
-def _keyed_body_decoder(
-    parameters: list[tuple[inspect.Parameter, Any]], where: str
-) -> tuple[Decoder, Any]:
+def _keyed_body_decoder(parameters: Parameters, where: str) -> tuple[Decoder, Any]:
     """Decode a JSON object keyed by parameter name.
 
     Validation goes through a TypedDict, which pydantic turns straight into the keyword
@@ -337,26 +282,6 @@ def _keyed_body_decoder(
     return decode, model
 
 
-def _is_model_like(annotation: Any) -> bool:
-    """FastAPI's notion of a non-scalar parameter: one that takes the whole body."""
-    origin = get_origin(annotation)
-    if origin is Annotated:
-        return _is_model_like(get_args(annotation)[0])
-    if origin in (Union, types.UnionType):
-        return any(_is_model_like(arg) for arg in get_args(annotation) if arg is not type(None))
-    if origin is not None:
-        return origin in (list, set, frozenset, tuple, dict) or (
-            isinstance(origin, type) and issubclass(origin, Mapping)
-        )
-    if not isinstance(annotation, type):
-        return typing.is_typeddict(annotation)
-    return (
-        issubclass(annotation, (BaseModel, dict, list, set, frozenset, tuple))
-        or dataclasses.is_dataclass(annotation)
-        or typing.is_typeddict(annotation)
-    )
-
-
 def _result_encoder(return_type: Any, where: str) -> Callable[[Any], bytes | Response | None]:
     if return_type is None or return_type is type(None):
         return lambda result: None
@@ -377,7 +302,7 @@ def _result_encoder(return_type: Any, where: str) -> Callable[[Any], bytes | Res
 
 
 def _bind_callback(function: Handler, wire_name: str | None, where: str) -> CallbackBinding:
-    parameters = _parameters(function, where)
+    parameters = handler_parameters(function, where)
     names = {parameter.name for parameter, _ in parameters}
     unknown = names - _CALLBACK_PARAMETERS
     if unknown:

@@ -1,16 +1,12 @@
-"""The generated router: the routes daprd calls on the app.
+"""The routes daprd calls on the app (daprd → app), as raw ASGI endpoints.
 
-The callback routes are Starlette ``Route`` objects whose endpoints are ASGI callables, so a
-request reaches ``ActorCallbackEndpoint`` with the raw ``scope/receive/send`` and skips
-FastAPI's per-request dependency machinery (the slowest part of an ``APIRoute``; DESIGN.md
-"Performance figures"). Decoding and encoding were precomputed per method in
-``_definition``.
+Each endpoint is an ASGI callable object, so a request reaches it with the raw
+``scope/receive/send`` and skips FastAPI's per-request dependency machinery (the slowest part
+of an ``APIRoute``; benchmarks/README.md). Decoding and encoding were precomputed per method
+in ``_actor_api/definition.py``; the endpoint finds the type's host, reads the body, runs the
+turn and writes the answer.
 
-OpenAPI still shows every actor method as its own typed operation: for each method the router
-also holds a documentation-only ``APIRoute`` *after* the callback route. The callback route
-matches every PUT/POST first, so the documentation routes are never dispatched to.
-
-Status codes follow protocol.md's policy table: success is exactly 200 (P1); deactivating an
+Status codes follow the policy table of docs/protocol.md: success is exactly 200 (P1); deactivating an
 inactive id is 200 (P2), an unknown type 400 (P3); unknown type or handler 404 (P4); bad body
 400 naming the field (P5); errors are ``{"errorCode", "message", ...}`` (P6); actor exceptions
 500 or 200 + ``X-DaprErrorResponseHeader`` (P7).
@@ -18,31 +14,34 @@ inactive id is 200 (P2), an unknown type 400 (P3); unknown type or handler 404 (
 
 from __future__ import annotations
 
-import inspect
+import hmac
 import json
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import TYPE_CHECKING, Annotated, Any, get_args, get_origin
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from dataclasses import dataclass
+from typing import Any, Literal
 
-from fastapi import APIRouter, Body, Path, params
-from starlette.responses import Response
-from starlette.routing import Route
-
-from ._definition import MethodBinding, parse_callback_envelope
-from ._host import ActorTypeHost, TurnFailed
-from ._scheduling import CANCEL_HEADER, FiringRecurrence
-from ._turn import Turn
-from .exceptions import (
+from .._actor_api.actor_type import SidecarRequests
+from .._actor_api.definition import parse_callback_envelope
+from .._actor_api.scheduling import FiringRecurrence
+from .._turn import Turn
+from .._wire.headers import (
+    API_TOKEN_KEY,
+    ERROR_RESPONSE_KEY,
+    REENTRANCY_ID_KEY,
+    REMINDER_CANCEL_KEY,
+    TRACEPARENT_KEY,
+    TRACESTATE_KEY,
+)
+from ..exceptions import (
     ActorError,
     ActorMethodNotFound,
     ActorTypeNotFound,
     InvalidApiToken,
     RequestBodyTooLarge,
 )
-
-if TYPE_CHECKING:
-    from ._runtime import ActorRuntime
+from .type_host import ActorTypeHost, TurnFailed
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -52,9 +51,26 @@ Send = Callable[[Message], Awaitable[None]]
 logger = logging.getLogger("dapr_actors_fastapi")
 
 _JSON = b"application/json"
-_ERROR_HEADER = (b"x-daprerrorresponseheader", b"true")
+_ERROR_HEADER = (ERROR_RESPONSE_KEY, b"true")
+_CANCEL_HEADER = (REMINDER_CANCEL_KEY, b"true")
+ErrorStyle = Literal["status", "header"]
 _REMIND_PREFIX = "remind/"
 _TIMER_PREFIX = "timer/"
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackPolicy:
+    """How the app answers daprd: the token it requires, its body limit, its error style."""
+
+    token: bytes | None
+    max_body_size: int
+    error_style: ErrorStyle
+
+    def token_matches(self, presented: bytes | None) -> bool:
+        """Whether a request's ``dapr-api-token`` is acceptable (always, without a token)."""
+        if self.token is None:
+            return True
+        return presented is not None and hmac.compare_digest(presented, self.token)
 
 
 class _Headers:
@@ -69,13 +85,13 @@ class _Headers:
         self.token: bytes | None = None
         self.content_length: int | None = None
         for name, value in raw:
-            if name == b"dapr-reentrancy-id":
+            if name == REENTRANCY_ID_KEY:
                 self.reentrancy_id = value.decode("latin-1")
-            elif name == b"traceparent":
+            elif name == TRACEPARENT_KEY:
                 self.traceparent = value.decode("latin-1")
-            elif name == b"tracestate":
+            elif name == TRACESTATE_KEY:
                 self.tracestate = value.decode("latin-1")
-            elif name == b"dapr-api-token":
+            elif name == API_TOKEN_KEY:
                 self.token = value
             elif name == b"content-length" and value.isdigit():
                 self.content_length = int(value)
@@ -127,12 +143,15 @@ def _actor_error(error: Exception, type_name: str, actor_id: str, what: str) -> 
 class ActorCallbackEndpoint:
     """``PUT|POST /actors/{actor_type}/{actor_id}/method/{target}``: methods, reminders, timers."""
 
-    def __init__(self, runtime: ActorRuntime) -> None:
-        self._runtime = runtime
-        self._hosts = runtime.hosts
-        self._limit = runtime.max_body_size
-        self._header_errors = runtime.error_style == "header"
-        self._token_required = runtime.requires_token
+    def __init__(
+        self, hosts: Mapping[str, ActorTypeHost], policy: CallbackPolicy, sidecar: SidecarRequests
+    ) -> None:
+        self._hosts = hosts
+        self._policy = policy
+        self._sidecar = sidecar
+        self._limit = policy.max_body_size
+        self._header_errors = policy.error_style == "header"
+        self._token_required = policy.token is not None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path_params = scope["path_params"]
@@ -141,7 +160,7 @@ class ActorCallbackEndpoint:
         target: str = path_params["target"]
         headers = _Headers(scope["headers"])
         try:
-            if self._token_required and not self._runtime.token_matches(headers.token):
+            if self._token_required and not self._policy.token_matches(headers.token):
                 raise InvalidApiToken()
             host = self._hosts.get(type_name)
             if host is None:
@@ -246,15 +265,15 @@ class ActorCallbackEndpoint:
             headers.traceparent,
             headers.tracestate,
         )
-        # daprd sends no reentrancy id with reminders and timers (protocol.md §4.2), so they
+        # daprd sends no reentrancy id with reminders and timers (docs/protocol.md §4.2), so they
         # always queue as a turn of their own.
         with FiringRecurrence(turn) as firing:
             await host.run_turn(actor_id, turn, None, binding.function, kwargs, None)
         if firing.cancelled:
             # The handler called cancel_recurrence() and its turn succeeded (P14): delete it
             # through the API, which daprd needs, and say so in the header the dev sidecar reads.
-            await firing.delete(self._runtime.sidecar)
-            await _send_body(send, 200, b"", None, CANCEL_HEADER)
+            await firing.delete(self._sidecar)
+            await _send_body(send, 200, b"", None, _CANCEL_HEADER)
         else:
             await _send_body(send, 200, b"", None)
 
@@ -262,15 +281,16 @@ class ActorCallbackEndpoint:
 class DeactivateEndpoint:
     """``DELETE /actors/{actor_type}/{actor_id}``."""
 
-    def __init__(self, runtime: ActorRuntime) -> None:
-        self._runtime = runtime
+    def __init__(self, hosts: Mapping[str, ActorTypeHost], policy: CallbackPolicy) -> None:
+        self._hosts = hosts
+        self._policy = policy
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path_params = scope["path_params"]
         type_name, actor_id = path_params["actor_type"], path_params["actor_id"]
-        hosts = self._runtime.hosts
+        hosts = self._hosts
         try:
-            if not self._runtime.token_matches(_Headers(scope["headers"]).token):
+            if not self._policy.token_matches(_Headers(scope["headers"]).token):
                 raise InvalidApiToken()
             host = hosts.get(type_name)
             if host is None:
@@ -287,112 +307,24 @@ class DeactivateEndpoint:
 
 
 class ConfigEndpoint:
-    """``GET /dapr/config``: the registration document daprd reads once (protocol.md §2)."""
+    """``GET /dapr/config``: the registration document daprd reads once (docs/protocol.md §2).
 
-    def __init__(self, runtime: ActorRuntime) -> None:
-        self._runtime = runtime
+    ``document`` builds it on each request, so types registered late are included.
+    """
+
+    def __init__(self, document: Callable[[], dict[str, Any]], policy: CallbackPolicy) -> None:
+        self._document = document
+        self._policy = policy
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not self._runtime.token_matches(_Headers(scope["headers"]).token):
+        if not self._policy.token_matches(_Headers(scope["headers"]).token):
             await _send_error(send, InvalidApiToken())
             return
-        await _send_body(send, 200, json.dumps(self._runtime.config()).encode(), _JSON)
+        await _send_body(send, 200, json.dumps(self._document()).encode(), _JSON)
 
 
 class HealthEndpoint:
-    """``GET /healthz``: 200 without a token, as daprd's probes carry none (protocol.md §3)."""
+    """``GET /healthz``: 200 without a token, as daprd's probes carry none (docs/protocol.md §3)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await _send_body(send, 200, b'{"status":"ok"}', _JSON)
-
-
-def build_router(runtime: ActorRuntime) -> APIRouter:
-    """The router for ``runtime``: callback routes first, documentation routes after."""
-    router = APIRouter()
-    # The callback route comes first: it carries nearly all traffic, and FastAPI tries routes
-    # in order (twice per request for an included router).
-    router.routes.extend(
-        [
-            Route(
-                "/actors/{actor_type}/{actor_id}/method/{target:path}",
-                ActorCallbackEndpoint(runtime),
-                methods=["PUT", "POST"],
-                include_in_schema=False,
-            ),
-            Route(
-                "/actors/{actor_type}/{actor_id}",
-                DeactivateEndpoint(runtime),
-                methods=["DELETE"],
-                include_in_schema=False,
-            ),
-            Route(
-                "/dapr/config", ConfigEndpoint(runtime), methods=["GET"], include_in_schema=False
-            ),
-            Route("/healthz", HealthEndpoint(), methods=["GET"], include_in_schema=False),
-        ]
-    )
-    for host in runtime.hosts.values():
-        document_actor_type(router, host)
-    return router
-
-
-def document_actor_type(router: APIRouter, host: ActorTypeHost) -> None:
-    """Add one documentation-only operation per method of ``host``'s actor type."""
-    type_name = host.actor_type.name
-    for binding in host.definition.methods.values():
-        router.add_api_route(
-            f"/actors/{type_name}/{{actor_id}}/method/{binding.wire_name}",
-            _documentation_endpoint(binding),
-            methods=["PUT"],
-            response_model=_response_model(binding.return_type),
-            summary=binding.summary,
-            description=inspect.getdoc(binding.function) or "",
-            operation_id=f"{type_name}.{binding.wire_name}",
-            tags=[type_name],
-        )
-
-
-def _response_model(return_type: Any) -> Any:
-    if return_type in (None, type(None), bytes, Any) or (
-        isinstance(return_type, type) and issubclass(return_type, Response)
-    ):
-        return None
-    return return_type
-
-
-def _documentation_endpoint(binding: MethodBinding) -> Callable[..., Any]:
-    def documented_operation(**_: Any) -> Any:
-        # Unreachable while the callback route precedes this one in the router.
-        raise RuntimeError("actor methods are served by ActorCallbackEndpoint")
-
-    parameters = [
-        inspect.Parameter(
-            "actor_id", inspect.Parameter.KEYWORD_ONLY, annotation=str, default=Path()
-        )
-    ]
-    if binding.body_type is bytes:
-        parameters.append(
-            inspect.Parameter(
-                "body",
-                inspect.Parameter.KEYWORD_ONLY,
-                annotation=bytes,
-                default=Body(media_type="application/octet-stream"),
-            )
-        )
-    elif binding.body_type is not None:
-        # An Annotated[..., Body()] type already says where the value comes from; FastAPI
-        # refuses a second Body() as the default.
-        says_body = get_origin(binding.body_type) is Annotated and any(
-            isinstance(extra, params.Body) for extra in get_args(binding.body_type)[1:]
-        )
-        parameters.append(
-            inspect.Parameter(
-                "body",
-                inspect.Parameter.KEYWORD_ONLY,
-                annotation=binding.body_type,
-                default=inspect.Parameter.empty if says_body else Body(),
-            )
-        )
-    documented_operation.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
-    documented_operation.__name__ = f"{binding.wire_name}_operation"
-    return documented_operation

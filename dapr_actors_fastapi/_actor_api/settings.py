@@ -1,24 +1,23 @@
-"""Runtime and per-type settings, and the ``GET /dapr/config`` document built from them.
+"""Runtime and per-type settings, validated when the app is defined.
 
-daprd reads ``/dapr/config`` once and silently hosts nothing if it cannot decode it
-(protocol.md §2), so the document is built from validated settings only: Go duration strings,
-registered types only, and for every type with overrides a *complete* ``entitiesConfig`` entry,
-because daprd does not inherit top-level values into an entry (P8).
+daprd reads them once, in ``/dapr/config`` (``_hosting/config_document.py``), and silently
+hosts nothing if it cannot decode them (docs/protocol.md §2), so every value is checked here,
+with an ``ActorConfigError`` that names the setting, the value and the accepted forms.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import timedelta
 from typing import Any
 
-from .durations import format_go_duration, to_nanoseconds
-from .exceptions import ActorConfigError
+from ..durations import to_nanoseconds
+from ..exceptions import ActorConfigError
 
 Duration = timedelta | str
 
-# daprd's own defaults (protocol.md §2.4, §5.3), except drain_timeout: daprd's 2 s is too short
+# daprd's own defaults (docs/protocol.md §2.4, §5.3), except drain_timeout: daprd's 2 s is too short
 # for the shutdown drain this runtime also uses it for.
 DEFAULT_IDLE_TIMEOUT = "1h"
 DEFAULT_SCAN_INTERVAL = "30s"
@@ -85,51 +84,3 @@ def duration_setting(name: str, value: Any) -> int:
     if nanoseconds <= 0:
         raise ActorConfigError(f"{name}={value!r} must be longer than zero")
     return nanoseconds
-
-
-@dataclass(frozen=True)
-class TypeConfig:
-    """One registered type as the config document sees it."""
-
-    name: str
-    settings: ActorSettings
-    has_overrides: bool
-
-
-def config_document(
-    *,
-    defaults: ActorSettings,
-    scan_interval: int,
-    reentrancy_configured: bool,
-    types: Iterable[TypeConfig],
-) -> dict[str, Any]:
-    """The ``/dapr/config`` body (protocol.md §2.4–2.5)."""
-    types = list(types)
-    document: dict[str, Any] = {
-        "entities": [t.name for t in types],
-        "actorIdleTimeout": format_go_duration(defaults.idle_timeout),
-        "actorScanInterval": format_go_duration(scan_interval),
-        "drainOngoingCallTimeout": format_go_duration(defaults.drain_timeout),
-        "drainRebalancedActors": defaults.drain_rebalanced,
-    }
-    if reentrancy_configured:
-        document["reentrancy"] = _reentrancy_block(defaults)
-    entries = [_entity_entry(t) for t in types if t.has_overrides]
-    if entries:
-        document["entitiesConfig"] = entries
-    return document
-
-
-def _entity_entry(type_config: TypeConfig) -> dict[str, Any]:
-    settings = type_config.settings
-    return {
-        "entities": [type_config.name],
-        "actorIdleTimeout": format_go_duration(settings.idle_timeout),
-        "drainOngoingCallTimeout": format_go_duration(settings.drain_timeout),
-        "drainRebalancedActors": settings.drain_rebalanced,
-        "reentrancy": _reentrancy_block(settings),
-    }
-
-
-def _reentrancy_block(settings: ActorSettings) -> dict[str, Any]:
-    return {"enabled": settings.reentrancy, "maxStackDepth": settings.max_stack_depth}

@@ -1,4 +1,4 @@
-"""``ActorState``: an actor's state as a unit of work per turn (protocol.md §7.2, §7.3).
+"""``ActorState``: an actor's state as a unit of work per turn (docs/protocol.md §7.2, §7.3).
 
 * Reads go to the sidecar once per key and are cached; writes stay in memory and go out as
   **one** transaction when the turn ends, or not at all when nothing changed or the turn failed.
@@ -6,7 +6,7 @@
   returned cannot corrupt the cache or a pending write; ``set`` serializes at once, so a value
   that is not JSON fails on the line that set it, not at the end of the turn.
 * Reentrant requests of one chain run on the same instance and share its pending writes. The
-  host (``_host.py``) saves when the chain's outermost request on this actor ends, and rolls a
+  host (``_hosting/type_host.py``) saves when the chain's outermost request on this actor ends, and rolls a
   failed nested request back to where it started; this module only offers the operations.
 * The cache outlives the turn (``cache_state=True``, the default), which is right while one
   process hosts the actor; with ``cache_state=False`` it is dropped when each turn ends.
@@ -21,19 +21,17 @@ import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, overload
+from typing import Any, NamedTuple, TypeVar, overload
 from urllib.parse import quote
 
 from pydantic import TypeAdapter, ValidationError
 
-from ._json import to_strict_json
-from ._sidecar import SidecarClient, actor_path
-from ._turn import Turn, current_turn
-from .durations import SECOND, to_nanoseconds
-from .exceptions import StateKeyNotFound
-
-if TYPE_CHECKING:
-    from ._actor import ActorType
+from .._turn import Turn, current_turn
+from .._wire.paths import actor_path
+from .._wire.strict_json import to_strict_json
+from ..durations import SECOND, to_nanoseconds
+from ..exceptions import StateKeyNotFound
+from .actor_type import AnyActorType, SidecarRequests
 
 T = TypeVar("T")
 D = TypeVar("D")
@@ -65,7 +63,7 @@ class ActorState:
 
     __slots__ = ("_actor_id", "_actor_type", "_cache", "_expiry", "_path", "_pending")
 
-    def __init__(self, actor_id: str, actor_type: ActorType) -> None:
+    def __init__(self, actor_id: str, actor_type: AnyActorType) -> None:
         self._actor_id = actor_id
         self._actor_type = actor_type
         self._path = actor_path(actor_type.name, actor_id)
@@ -205,8 +203,8 @@ class ActorState:
     # -- internals ------------------------------------------------------------------------------
 
     @property
-    def _client(self) -> SidecarClient:
-        return self._actor_type.runtime.sidecar
+    def _client(self) -> SidecarRequests:
+        return self._actor_type.sidecar
 
     def _end_turn(self) -> None:
         if not self._actor_type.settings.cache_state:
@@ -284,8 +282,7 @@ class ActorState:
             return False
         if turn.kind == "deactivate":
             return True  # refused with its own reason
-        host = self._actor_type.runtime.hosts.get(self._actor_type.name)
-        return host is not None and host.runs_turn(self._actor_id, turn)
+        return self._actor_type.turns.runs_turn(self._actor_id, turn)
 
     def _decode(self, key: str, raw: bytes, value_type: Any) -> Any:
         if value_type is None:

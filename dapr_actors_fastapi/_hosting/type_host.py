@@ -16,11 +16,13 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from ._actor import Actor, ActorType
-from ._definition import ActorDefinition, Handler
-from ._state import Savepoint
-from ._turn import Turn, _current_turn
-from ._turns import TurnQueue
+from .._actor_api.actor import Actor, overrides, state_of
+from .._actor_api.actor_type import ActorType, ProxyFactory, SidecarRequests
+from .._actor_api.definition import ActorDefinition, Handler
+from .._actor_api.settings import ActorSettings
+from .._actor_api.state import Savepoint
+from .._turn import Turn, turn_context
+from .._wire.turn_queue import TurnQueue
 
 logger = logging.getLogger("dapr_actors_fastapi")
 
@@ -52,15 +54,33 @@ class _ActorSlot(TurnQueue):
 
 
 class ActorTypeHost:
-    """Runs the turns of every active actor of one type."""
+    """Runs the turns of every active actor of one type.
 
-    def __init__(self, actor_type: ActorType, definition: ActorDefinition) -> None:
-        self.actor_type = actor_type
+    It makes the type's ``ActorType`` itself, since that record carries the host as its
+    ``turns`` tracker; ``sidecar`` and ``proxies`` come from the runtime.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        actor_class: type[Actor],
+        settings: ActorSettings,
+        definition: ActorDefinition,
+        *,
+        sidecar: SidecarRequests,
+        proxies: ProxyFactory,
+    ) -> None:
+        self.actor_type: ActorType[Actor] = ActorType(
+            name, actor_class, settings, definition, sidecar, self, proxies
+        )
         self.definition = definition
         self._slots: dict[str, _ActorSlot] = {}
-        self._reentrant = actor_type.settings.reentrancy
-        self._max_depth = actor_type.settings.max_stack_depth
-        self._turn_hooks = definition.overrides_turn_hooks
+        self._reentrant = settings.reentrancy
+        self._max_depth = settings.max_stack_depth
+        self._turn_hooks = overrides(actor_class, "on_turn_start", "on_turn_end")
+        self._reports_errors = overrides(actor_class, "on_turn_error")
+        self._activates = overrides(actor_class, "on_activate")
+        self._deactivates = overrides(actor_class, "on_deactivate")
 
     @property
     def active_ids(self) -> list[str]:
@@ -97,7 +117,7 @@ class ActorTypeHost:
                     await slot.wait(inflight)
                 if slot.retired:
                     continue
-                token = _current_turn.set(turn)
+                token = turn_context.set(turn)
                 instance = slot.instance
                 # A nested request of a reentrant chain joins the state changes of the request
                 # that entered first; the savepoint lets it fail without undoing those.
@@ -116,12 +136,12 @@ class ActorTypeHost:
                         result = encode(result)
                     if self._turn_hooks:
                         await instance.on_turn_end(turn)
-                    state = instance._state_manager
+                    state = state_of(instance)
                     if state is not None and slot.running == 1:
                         await state.save()  # the unit of work ends with its last request
                     return result
                 except BaseException as error:
-                    state = None if instance is None else instance._state_manager
+                    state = None if instance is None else state_of(instance)
                     if state is not None:
                         if savepoint is None:
                             state.discard()
@@ -129,14 +149,14 @@ class ActorTypeHost:
                             state.rollback(savepoint)
                     if not isinstance(error, Exception):
                         raise  # cancelled: nothing to report
-                    if instance is not None and self.definition.overrides_turn_error:
+                    if instance is not None and self._reports_errors:
                         await self._report_turn_error(instance, turn, error)
                     raise TurnFailed(error) from error
                 finally:
                     slot.running -= 1
                     if slot.running == 0:
                         slot.turn = None  # an idle actor keeps no request's strings alive
-                    _current_turn.reset(token)
+                    turn_context.reset(token)
             finally:
                 slot.leave(inflight)
                 if slot.instance is None and slot.idle and not slot.retired:
@@ -160,12 +180,12 @@ class ActorTypeHost:
         # Set before on_activate so that a reentrant call made from on_activate reaches this
         # instance instead of activating a second one.
         slot.instance = instance
-        if self.definition.overrides_on_activate:
+        if self._activates:
             try:
                 await instance.on_activate()
             except Exception as error:
                 slot.instance = None
-                if self.definition.overrides_turn_error:
+                if self._reports_errors:
                     await self._report_turn_error(instance, turn, error)
                 raise
         return instance
@@ -193,15 +213,16 @@ class ActorTypeHost:
             if slot.retired or instance is None:
                 return False
             turn = Turn("deactivate", "", self.actor_type.name, actor_id)
-            token = _current_turn.set(turn)
+            token = turn_context.set(turn)
             try:
                 await instance.on_deactivate()
             except Exception as error:
                 raise TurnFailed(error) from error
             finally:
-                _current_turn.reset(token)
-                if instance._state_manager is not None:
-                    instance._state_manager.discard()
+                turn_context.reset(token)
+                state = state_of(instance)
+                if state is not None:
+                    state.discard()
             return True
         finally:
             slot.retired = True
@@ -213,7 +234,7 @@ class ActorTypeHost:
 
         Returns (deactivated, unfinished); hook errors are logged, not raised.
         """
-        retired = 0 if self.definition.overrides_on_deactivate else self._retire_idle()
+        retired = 0 if self._deactivates else self._retire_idle()
         ids = self.active_ids
         if not ids:
             return retired, 0
@@ -251,6 +272,6 @@ class ActorTypeHost:
 
 
 def _savepoint(instance: Actor | None) -> Savepoint:
-    state = None if instance is None else instance._state_manager
+    state = None if instance is None else state_of(instance)
     # No state used yet means nothing pending: rolling back then empties the changes.
     return {} if state is None else state.savepoint()

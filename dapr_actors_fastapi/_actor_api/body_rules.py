@@ -1,0 +1,92 @@
+"""FastAPI's body rules for actor methods, decided once per handler and shared by both ends.
+
+The hosting side decodes a request with them (``definition.py``) and a proxy encodes a call
+with them (``proxy.py``), so a proxy always sends what the host expects:
+
+* no parameters: any body, including none;
+* one ``bytes`` parameter: the raw body;
+* one model-like parameter (a pydantic model, dataclass, TypedDict, dict, list ...) or one
+  ``Body()`` parameter: the whole JSON body;
+* anything else, or ``Body(embed=True)``: a JSON object keyed by parameter name (actor calls
+  have no query parameters, so scalars are body keys too).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import types
+import typing
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+from fastapi import params
+from pydantic import BaseModel
+
+from ..exceptions import ActorConfigError
+
+BodyShape = Literal["none", "raw", "whole", "keyed"]
+Parameters = list[tuple[inspect.Parameter, Any]]
+
+
+def handler_parameters(function: Any, where: str) -> Parameters:
+    """The handler's parameters after ``self`` with their resolved annotations."""
+    try:
+        hints = typing.get_type_hints(function, include_extras=True)
+    except Exception as error:  # NameError, TypeError: unresolvable annotations
+        raise ActorConfigError(f"cannot resolve the annotations of {where}: {error}") from None
+    result = []
+    for parameter in list(inspect.signature(function).parameters.values())[1:]:
+        if parameter.kind not in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY):
+            raise ActorConfigError(
+                f"{where} parameter {parameter.name!r} must be a plain named parameter "
+                "(no *args, **kwargs or positional-only)"
+            )
+        result.append((parameter, hints.get(parameter.name, Any)))
+    return result
+
+
+def body_shape(parameters: Parameters) -> BodyShape:
+    """Which of the rules in the module docstring applies to these parameters."""
+    if not parameters:
+        return "none"
+    if len(parameters) == 1:
+        parameter, annotation = parameters[0]
+        if annotation is bytes:
+            return "raw"
+        body_info = body_param_info(parameter, annotation)
+        embed = body_info is not None and body_info.embed
+        if not embed and (body_info is not None or is_model_like(annotation)):
+            return "whole"
+    return "keyed"
+
+
+def body_param_info(parameter: inspect.Parameter, annotation: Any) -> params.Body | None:
+    """The parameter's ``Body()``, given as its default or in ``Annotated``; else ``None``."""
+    if isinstance(parameter.default, params.Body):
+        return parameter.default
+    if get_origin(annotation) is Annotated:
+        for extra in get_args(annotation)[1:]:
+            if isinstance(extra, params.Body):
+                return extra
+    return None
+
+
+def is_model_like(annotation: Any) -> bool:
+    """FastAPI's notion of a non-scalar parameter: one that takes the whole body."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return is_model_like(get_args(annotation)[0])
+    if origin in (Union, types.UnionType):
+        return any(is_model_like(arg) for arg in get_args(annotation) if arg is not type(None))
+    if origin is not None:
+        return origin in (list, set, frozenset, tuple, dict) or (
+            isinstance(origin, type) and issubclass(origin, Mapping)
+        )
+    if not isinstance(annotation, type):
+        return typing.is_typeddict(annotation)
+    return (
+        issubclass(annotation, (BaseModel, dict, list, set, frozenset, tuple))
+        or dataclasses.is_dataclass(annotation)
+        or typing.is_typeddict(annotation)
+    )

@@ -1,0 +1,130 @@
+"""The generated FastAPI router: daprd's routes, plus one documented operation per method.
+
+The callback routes are Starlette ``Route`` objects around the raw ASGI endpoints
+(``endpoints.py``). OpenAPI still shows every actor method as its own typed operation: for
+each method the router also holds a documentation-only ``APIRoute`` *after* the callback
+route. The callback route matches every PUT/POST first, so the documentation routes are
+never dispatched to.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, get_args, get_origin
+
+from fastapi import APIRouter, Body, Path, params
+from starlette.responses import Response
+from starlette.routing import Route
+
+from .._actor_api.actor_type import SidecarRequests
+from .._actor_api.definition import MethodBinding
+from .endpoints import (
+    ActorCallbackEndpoint,
+    CallbackPolicy,
+    ConfigEndpoint,
+    DeactivateEndpoint,
+    HealthEndpoint,
+)
+from .type_host import ActorTypeHost
+
+
+def build_router(
+    hosts: Mapping[str, ActorTypeHost],
+    policy: CallbackPolicy,
+    sidecar: SidecarRequests,
+    config_document: Callable[[], dict[str, Any]],
+) -> APIRouter:
+    """The routes daprd calls, for the types in ``hosts`` (a live table: types registered
+    later are served too): callback routes first, documentation routes after."""
+    router = APIRouter()
+    # The callback route comes first: it carries nearly all traffic, and FastAPI tries routes
+    # in order (twice per request for an included router).
+    router.routes.extend(
+        [
+            Route(
+                "/actors/{actor_type}/{actor_id}/method/{target:path}",
+                ActorCallbackEndpoint(hosts, policy, sidecar),
+                methods=["PUT", "POST"],
+                include_in_schema=False,
+            ),
+            Route(
+                "/actors/{actor_type}/{actor_id}",
+                DeactivateEndpoint(hosts, policy),
+                methods=["DELETE"],
+                include_in_schema=False,
+            ),
+            Route(
+                "/dapr/config",
+                ConfigEndpoint(config_document, policy),
+                methods=["GET"],
+                include_in_schema=False,
+            ),
+            Route("/healthz", HealthEndpoint(), methods=["GET"], include_in_schema=False),
+        ]
+    )
+    for host in hosts.values():
+        document_actor_type(router, host)
+    return router
+
+
+def document_actor_type(router: APIRouter, host: ActorTypeHost) -> None:
+    """Add one documentation-only operation per method of ``host``'s actor type."""
+    type_name = host.actor_type.name
+    for binding in host.definition.methods.values():
+        router.add_api_route(
+            f"/actors/{type_name}/{{actor_id}}/method/{binding.wire_name}",
+            _documentation_endpoint(binding),
+            methods=["PUT"],
+            response_model=_response_model(binding.return_type),
+            summary=binding.summary,
+            description=inspect.getdoc(binding.function) or "",
+            operation_id=f"{type_name}.{binding.wire_name}",
+            tags=[type_name],
+        )
+
+
+def _response_model(return_type: Any) -> Any:
+    if return_type in (None, type(None), bytes, Any) or (
+        isinstance(return_type, type) and issubclass(return_type, Response)
+    ):
+        return None
+    return return_type
+
+
+def _documentation_endpoint(binding: MethodBinding) -> Callable[..., Any]:
+    def documented_operation(**_: Any) -> Any:
+        # Unreachable while the callback route precedes this one in the router.
+        raise RuntimeError("actor methods are served by ActorCallbackEndpoint")
+
+    parameters = [
+        inspect.Parameter(
+            "actor_id", inspect.Parameter.KEYWORD_ONLY, annotation=str, default=Path()
+        )
+    ]
+    if binding.body_type is bytes:
+        parameters.append(
+            inspect.Parameter(
+                "body",
+                inspect.Parameter.KEYWORD_ONLY,
+                annotation=bytes,
+                default=Body(media_type="application/octet-stream"),
+            )
+        )
+    elif binding.body_type is not None:
+        # An Annotated[..., Body()] type already says where the value comes from; FastAPI
+        # refuses a second Body() as the default.
+        says_body = get_origin(binding.body_type) is Annotated and any(
+            isinstance(extra, params.Body) for extra in get_args(binding.body_type)[1:]
+        )
+        parameters.append(
+            inspect.Parameter(
+                "body",
+                inspect.Parameter.KEYWORD_ONLY,
+                annotation=binding.body_type,
+                default=inspect.Parameter.empty if says_body else Body(),
+            )
+        )
+    documented_operation.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    documented_operation.__name__ = f"{binding.wire_name}_operation"
+    return documented_operation
