@@ -4,7 +4,7 @@ Run: ``uvicorn benchmarks.stub_sidecar:app --port 3500`` (the harness adds uvloo
 ``--no-access-log``), or ``python benchmarks/stub_sidecar.py --port 3500``. A raw ASGI app, so
 that the stub costs as little CPU as uvicorn allows and the app under test is what is measured.
 
-It answers what an actor's state needs, as daprd does (protocol.md §7.2, §7.3):
+It answers what an actor's state needs, as daprd does (docs/protocol.md §7.2, §7.3):
 
 * ``GET /v1.0/actors/{type}/{id}/state/{key}``: 200 with the stored JSON value, or 204;
 * ``POST|PUT /v1.0/actors/{type}/{id}/state``: a JSON array of ``upsert``/``delete``

@@ -147,7 +147,7 @@ class StackDepthExceeded(ActorError, RuntimeError):
     error_code = "ERR_ACTOR_STACK_DEPTH"
 
     def __init__(self) -> None:
-        # The message is daprd's own (protocol.md §5.3) so callers see one text either way.
+        # The message is daprd's own (docs/protocol.md §5.3) so callers see one text either way.
         super().__init__("maximum stack depth exceeded")
 
 
@@ -172,7 +172,7 @@ class SidecarTimeout(SidecarUnavailable, TimeoutError):
 
 
 class ActorInvokeError(SidecarError):
-    """A call to an actor method through the sidecar failed (protocol.md §4.5).
+    """A call to an actor method through the sidecar failed (docs/protocol.md §4.5).
 
     ``status``, ``error_code`` and ``message`` are what the sidecar answered: daprd reports a
     failed method as ``500 ERR_ACTOR_INVOKE_METHOD`` with the actor's answer inside its

@@ -188,7 +188,7 @@ def test_field_constraints_apply(client: TestClient) -> None:
 
 
 def test_zero_parameter_method_accepts_no_body_and_no_content_type(client: TestClient) -> None:
-    # gRPC callers reach the app through daprd with neither (protocol.md §4.1).
+    # gRPC callers reach the app through daprd with neither (docs/protocol.md §4.1).
     response = client.request("PUT", "/actors/bindings/1/method/nothing", content=b"")
     assert response.status_code == 200
     assert response.json() == "done"

@@ -1,4 +1,4 @@
-"""``GET /dapr/config``: golden documents in the shapes daprd decodes (protocol.md §2)."""
+"""``GET /dapr/config``: golden documents in the shapes daprd decodes (docs/protocol.md §2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The duration grammars daprd speaks (protocol.md §9), vector by vector.
+"""The duration grammars daprd speaks (docs/protocol.md §9), vector by vector.
 
 Vectors come from §9 itself, from Go's own ``time/time_test.go`` (``parseDurationTests``,
 ``parseDurationErrorTests``, ``durationTests``) and from dapr/kit's ``time/time_test.go``.

@@ -1,4 +1,4 @@
-"""The dueTime/period/ttl grammars of reminders and timers (protocol.md §9.5–9.6)."""
+"""The dueTime/period/ttl grammars of reminders and timers (docs/protocol.md §9.5–9.6)."""
 
 from __future__ import annotations
 

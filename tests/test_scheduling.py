@@ -1,4 +1,4 @@
-"""``self.reminders``, ``self.timers`` and ``cancel_recurrence`` (protocol.md §4.7, §7.4, §7.5, §9,
+"""``self.reminders``, ``self.timers`` and ``cancel_recurrence`` (docs/protocol.md §4.7, §7.4, §7.5, §9,
 P11–P14), end to end: the app and the dev sidecar over real HTTP (``ActorTestEnv``).
 
 The app's ``SidecarClient`` records every request it sends, so the validation tests can show

@@ -1,6 +1,6 @@
 """The dev sidecar in front of a real app, both under uvicorn on loopback ports.
 
-Covers actor invocation (protocol.md §4, §5, §7.1), the state API (§7.2–7.3), idle
+Covers actor invocation (docs/protocol.md §4, §5, §7.1), the state API (§7.2–7.3), idle
 deactivation (§6.1), tokens and limits (§7.0), and the seed's curl examples for these routes.
 """
 
@@ -366,7 +366,7 @@ async def test_unknown_routes_fall_through_to_invocation_errors(sidecar: Any) ->
     async with http.get("/v1.0/nothing/here") as r:
         assert r.status == 404
         assert (await r.json())["errorCode"] == "ERR_DIRECT_INVOKE"
-    # An unmatched verb on a known route falls through too (protocol.md §7.0).
+    # An unmatched verb on a known route falls through too (docs/protocol.md §7.0).
     async with http.patch("/v1.0/actors/stormtrooper/1/method/shoot") as r:
         assert r.status == 404
         assert (await r.json())["errorCode"] == "ERR_DIRECT_INVOKE"

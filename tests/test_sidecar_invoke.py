@@ -1,4 +1,4 @@
-"""Service invocation through the dev sidecar (protocol.md §8, policy P10, the seed's examples).
+"""Service invocation through the dev sidecar (docs/protocol.md §8, policy P10, the seed's examples).
 
 Everything runs over real loopback HTTP: an aiohttp client calls a small sidecar app that routes
 every path to ``ServiceInvoker.handle``, which calls ``samples.math_service`` or an echo app, each

@@ -1,6 +1,6 @@
 """The dev sidecar's actor runtime: hosted types, the active-actor table, turns, idle deactivation.
 
-Behaves as daprd intends (protocol.md §2, §4, §5, §6), not as its quirks (P16):
+Behaves as daprd intends (docs/protocol.md §2, §4, §5, §6), not as its quirks (P16):
 
 * Hosted types and their settings come from the app's ``/dapr/config`` with daprd's rules:
   ``entitiesConfig`` entries do not inherit top-level values (§2.5).

@@ -1,4 +1,4 @@
-"""Request bodies under the sidecar's ``--max-body-size`` (protocol.md §7.0)."""
+"""Request bodies under the sidecar's ``--max-body-size`` (docs/protocol.md §7.0)."""
 
 from __future__ import annotations
 

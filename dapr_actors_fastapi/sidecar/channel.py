@@ -1,6 +1,6 @@
 """The dev sidecar's connection to the app: waiting for it, reading its config, calling it.
 
-Mirrors daprd's app channel (protocol.md §1–2): HTTP/1.1 with a keep-alive pool, redirects
+Mirrors daprd's app channel (docs/protocol.md §1–2): HTTP/1.1 with a keep-alive pool, redirects
 never followed, ``dapr-api-token`` set from ``APP_API_TOKEN`` on every request but health
 probes, hop-by-hop headers dropped both ways.
 """

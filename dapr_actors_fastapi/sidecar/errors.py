@@ -1,4 +1,4 @@
-"""Errors the dev sidecar answers with, in daprd's shape and with daprd's codes (protocol.md §7.6)."""
+"""Errors the dev sidecar answers with, in daprd's shape and with daprd's codes (docs/protocol.md §7.6)."""
 
 from __future__ import annotations
 

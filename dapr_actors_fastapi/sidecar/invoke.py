@@ -1,4 +1,4 @@
-"""Service invocation in the dev sidecar: daprd's ``/v1.0/invoke`` on one machine (protocol.md §8).
+"""Service invocation in the dev sidecar: daprd's ``/v1.0/invoke`` on one machine (docs/protocol.md §8).
 
 A request names its target in one of three ways (§8.1, in daprd's priority order): a
 ``dapr-app-id`` header on any path, ``Authorization: Basic base64("dapr-app-id:<target>")``, or

@@ -1,4 +1,4 @@
-"""Dapr resource files the dev sidecar reads: ``HTTPEndpoint`` (protocol.md §8.4).
+"""Dapr resource files the dev sidecar reads: ``HTTPEndpoint`` (docs/protocol.md §8.4).
 
 The files are Dapr's own format, so the folder given to the dev sidecar also works with
 ``dapr run --resources-path``::

@@ -2,7 +2,7 @@
 
 * Reminders are stored in SQLite with their progress, so they keep firing (and ``Rn/`` keeps
   counting exactly) across restarts. A failed delivery is retried as daprd's Scheduler does:
-  4 deliveries in all, 1 s apart (protocol.md §4.2). Callbacks carry the strings as
+  4 deliveries in all, 1 s apart (docs/protocol.md §4.2). Callbacks carry the strings as
   registered (P11).
 * Timers live in memory, are not retried, and stop when their actor is deactivated (P13).
 * Either kind stops when its handler answers ``X-DaprReminderCancel: true`` (P14).

@@ -1,7 +1,7 @@
 """When reminders and timers fire: daprd's grammars for ``dueTime``, ``period`` and ``ttl``.
 
 Reminders go through daprd's Scheduler and timers through dapr/kit, which accept slightly
-different things (protocol.md §9.5–9.6):
+different things (docs/protocol.md §9.5–9.6):
 
 * reminder ``dueTime``/``ttl``: RFC 3339 instant, Go duration, or ISO 8601 duration without
   repetitions; reminder ``period``: Go or ISO 8601 duration with ``Rn/`` but no years, months,

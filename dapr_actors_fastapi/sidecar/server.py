@@ -1,6 +1,6 @@
 """The dev sidecar's HTTP API (the sidecar side of ``shared/spec``), as a Starlette app.
 
-Start-up follows daprd (protocol.md §1–2): wait until the app's port accepts connections, read
+Start-up follows daprd (docs/protocol.md §1–2): wait until the app's port accepts connections, read
 ``/dapr/config`` once, then serve. Routes answer with daprd's statuses and error bodies.
 """
 
@@ -45,7 +45,7 @@ from .store import StateStore
 logger = logging.getLogger("dapr_actors_fastapi.sidecar")
 
 DEFAULT_MAX_BODY_SIZE = 4 * 1024 * 1024
-# daprd's ValidateName (protocol.md §7.1)
+# daprd's ValidateName (docs/protocol.md §7.1)
 _INVALID_NAME = re.compile(r"[/\\#?\x00-\x1f\x7f]")
 _INVALID_METHOD = re.compile(r"[#?\x00-\x1f\x7f]")
 
@@ -295,7 +295,7 @@ def create_app(settings: SidecarSettings) -> Starlette:
     def guarded(endpoint: Endpoint, *, public: bool = False, actors: bool = False) -> Endpoint:
         async def handle(request: Request) -> Response:
             if not public and not _token_ok(request, settings.api_token):
-                # daprd answers with Go's http.Error: plain text (protocol.md §7.0).
+                # daprd answers with Go's http.Error: plain text (docs/protocol.md §7.0).
                 return PlainTextResponse("invalid api token\n", status_code=401)
             if actors:
                 await sidecar.ready.wait()  # the hosted types are known once the app is up
@@ -330,7 +330,7 @@ def create_app(settings: SidecarSettings) -> Starlette:
         actor_route("/timers/{name}", sidecar.create_timer, "POST", "PUT"),
         actor_route("/timers/{name}", sidecar.delete_timer, "DELETE"),
         # Anything unmatched, including an unmatched verb on a known route, falls through to
-        # service invocation, as in daprd (protocol.md §7.0, §8.1); AnyVerb lets every verb in.
+        # service invocation, as in daprd (docs/protocol.md §7.0, §8.1); AnyVerb lets every verb in.
         Route("/{path:path}", AnyVerb(guarded(sidecar.invoker.handle))),
     ]
 

@@ -1,7 +1,7 @@
 """The actor state API's bodies: parsing a transaction, and values as daprd stores them.
 
 daprd decodes ``POST|PUT /v1.0/actors/{type}/{id}/state`` into ``[]TransactionalOperation``
-(protocol.md §7.2): a bare JSON array; ``operation`` is exactly ``upsert`` or ``delete``;
+(docs/protocol.md §7.2): a bare JSON array; ``operation`` is exactly ``upsert`` or ``delete``;
 ``request`` fields match case-insensitively; ``metadata`` values must be strings. Every
 mistake is answered here with 400 ``ERR_MALFORMED_REQUEST`` naming the operation and field,
 before anything is written (daprd answers some of them with a 500).
@@ -17,7 +17,7 @@ from .store import StateWrite
 
 
 def state_key(app_id: str, actor_type: str, actor_id: str, key: str) -> str:
-    """The store key daprd uses (protocol.md §7.7)."""
+    """The store key daprd uses (docs/protocol.md §7.7)."""
     return f"{app_id}||{actor_type}||{actor_id}||{key}"
 
 

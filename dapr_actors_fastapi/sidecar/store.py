@@ -1,6 +1,6 @@
 """SQLite persistence for the dev sidecar: actor state and reminders.
 
-Keys follow daprd's layout, ``appId||type||id||key`` (protocol.md §7.7), so state written here
+Keys follow daprd's layout, ``appId||type||id||key`` (docs/protocol.md §7.7), so state written here
 reads like state a real Dapr state store holds. A file database survives restarts; ``:memory:``
 is for tests. The sidecar is single-threaded asyncio and every statement is short, so the
 connection is used directly from the event loop; a transaction's writes commit together or
