@@ -18,6 +18,7 @@ from ._actor_api.state import ActorState
 from ._client.sidecar_client import SidecarClient, SidecarResponse
 from ._runtime import ActorRuntime
 from ._turn import Turn, current_turn
+from ._version import __version__ as __version__
 from .exceptions import (
     ActorConfigError,
     ActorError,
@@ -66,5 +67,3 @@ __all__ = [
     "reminder",
     "timer",
 ]
-
-__version__ = "0.1.0"

@@ -41,7 +41,7 @@ from starlette.types import ASGIApp
 
 from ._client.sidecar_client import SidecarResponse
 from ._wire.paths import actor_path
-from .sidecar.server import SidecarSettings, create_app
+from .sidecar import SidecarSettings, create_app
 from .sidecar.serving import (
     LOOPBACK,
     EmbeddedServer,

@@ -40,7 +40,7 @@ from dapr_actors_fastapi import Actor, ActorError, ActorRuntime, method
 from dapr_actors_fastapi.sidecar import SidecarSettings, create_app
 from dapr_actors_fastapi.testing import ActorTestEnv
 
-from .conftest import make_app, poll_until, serve, within
+from .helpers import make_app, poll_until, serve, within
 
 with warnings.catch_warnings():
     # dapr 1.19 warns (FutureWarning) on its first import that dapr-ext-fastapi now ships

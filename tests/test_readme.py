@@ -17,7 +17,7 @@ import pytest
 
 from dapr_actors_fastapi.testing import ActorTestEnv
 
-from .conftest import dapr_actors_run, serve
+from .helpers import dapr_actors_run, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()

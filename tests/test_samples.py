@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import dapr_actors_run
+from .helpers import dapr_actors_run
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -22,7 +22,7 @@ import pytest
 from dapr_actors_fastapi.sidecar import SidecarSettings, create_app
 from dapr_actors_fastapi.testing import ActorTestEnv
 
-from .conftest import serve
+from .helpers import serve
 
 SEED = json.loads((Path(__file__).parent / "data" / "seed_examples.json").read_text())
 ACTORS: list[dict[str, Any]] = SEED["pages"]["actors"]["examples"]

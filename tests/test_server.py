@@ -10,7 +10,7 @@ import pytest
 
 from dapr_actors_fastapi import Actor, ActorRuntime, method
 
-from .conftest import make_app, poll_until, serve, within
+from .helpers import make_app, poll_until, serve, within
 
 
 def counter_actor(log: list[str]) -> type[Actor]:

@@ -14,11 +14,16 @@ RESERVED_TYPE_PREFIX = "dapr.internal."
 """Actor types under this prefix belong to Dapr itself (workflows)."""
 
 
+def is_valid_name(name: str) -> bool:
+    """Whether daprd's ``ValidateName`` accepts ``name``."""
+    return bool(name) and name not in (".", "..") and _INVALID_NAME.search(name) is None
+
+
 def checked_name(what: str, name: object) -> str:
     """``name`` if daprd accepts it in a URL; ``TypeError`` or ``ValueError`` naming it."""
     if not isinstance(name, str):
         raise TypeError(f"{what} must be a str, got {type(name).__name__} {name!r}")
-    if not name or name in (".", "..") or _INVALID_NAME.search(name):
+    if not is_valid_name(name):
         raise ValueError(
             f"{what} {name!r} is not valid: it must be a non-empty string without '/', '\\', "
             "'#', '?' or control characters, and not '.' or '..'"

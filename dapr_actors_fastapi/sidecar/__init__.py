@@ -4,6 +4,7 @@ A development and test tool: production runs next to real daprd, and nothing on 
 path imports this package.
 """
 
-from .server import Sidecar, SidecarSettings, create_app
+from .server import Sidecar, create_app
+from .settings import SidecarSettings
 
 __all__ = ["Sidecar", "SidecarSettings", "create_app"]

@@ -26,7 +26,7 @@ from .._wire.turn_queue import TurnQueue
 from ..durations import SECOND, parse_go_duration
 from ..exceptions import StackDepthExceeded
 from .channel import AppChannel, AppResponse, AppUnreachable
-from .errors import STACK_DEPTH, DaprError, invoke_failed
+from .errors import STACK_DEPTH, DaprError, actor_invoke_failed
 
 logger = logging.getLogger("dapr_actors_fastapi.sidecar")
 
@@ -249,16 +249,16 @@ def method_response(
 ) -> AppResponse:
     """Map the app's answer to a method call to what daprd's caller sees (§4.5)."""
     if response.status == 404:
-        raise invoke_failed(
+        raise actor_invoke_failed(
             f"actor method not found: actors/{actor_type}/{actor_id}/method/{method}"
         )
     if response.status != 200:
         text = response.body.decode("utf-8", "replace")
-        raise invoke_failed(f"error from actor service: ({response.status}) {text}")
+        raise actor_invoke_failed(f"error from actor service: ({response.status}) {text}")
     if "x-daprerrorresponseheader" not in response.headers and is_truthy(
         response.headers.get("x-daprremindercancel")
     ):
-        raise invoke_failed("reminder has been canceled")
+        raise actor_invoke_failed("reminder has been canceled")
     return response
 
 
@@ -268,4 +268,4 @@ def is_truthy(value: str | None) -> bool:
 
 
 def unreachable(error: AppUnreachable) -> DaprError:
-    return invoke_failed(str(error))
+    return actor_invoke_failed(str(error))

@@ -32,8 +32,9 @@ from starlette.types import ASGIApp
 from uvicorn.config import LOG_LEVELS
 from uvicorn.logging import DefaultFormatter
 
+from .._version import __version__
 from .resources import ResourceError
-from .server import SidecarSettings, create_app
+from .server import create_app
 from .serving import (
     LOOPBACK,
     EmbeddedServer,
@@ -45,6 +46,7 @@ from .serving import (
     port_of,
     server_config,
 )
+from .settings import SidecarSettings
 
 DEFAULT_STATE_DB = "dapr-actors.db"
 
@@ -251,8 +253,6 @@ def _add_sidecar_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def _version() -> str:
-    from dapr_actors_fastapi import __version__
-
     return __version__
 
 

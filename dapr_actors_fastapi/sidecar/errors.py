@@ -29,8 +29,14 @@ def malformed(message: str) -> DaprError:
     return DaprError(400, "ERR_MALFORMED_REQUEST", f"failed deserializing HTTP body: {message}")
 
 
-def invoke_failed(message: str) -> DaprError:
+def actor_invoke_failed(message: str) -> DaprError:
+    """daprd's ``ERR_ACTOR_INVOKE_METHOD`` for an actor call that failed (§7.6)."""
     return DaprError(500, "ERR_ACTOR_INVOKE_METHOD", f"error invoke actor method: {message}")
+
+
+def direct_invoke_failed(target: str, reason: str, status: int = 500) -> DaprError:
+    """daprd's ``ERR_DIRECT_INVOKE`` for a service invocation it could not make (§8.3)."""
+    return DaprError(status, "ERR_DIRECT_INVOKE", f"failed to invoke, id: {target}, err: {reason}")
 
 
 INSTANCE_MISSING = DaprError(400, "ERR_ACTOR_INSTANCE_MISSING", "actor instance is missing")

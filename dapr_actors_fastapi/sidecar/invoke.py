@@ -21,7 +21,6 @@ import posixpath
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
 import aiohttp
@@ -34,11 +33,9 @@ from starlette.types import Receive, Scope, Send
 
 from .bodies import read_body
 from .channel import PassthroughClient, forwardable
-from .errors import DaprError
+from .errors import DaprError, direct_invoke_failed
 from .resources import HTTPEndpoint, load_http_endpoints
-
-if TYPE_CHECKING:  # server.py imports this module to wire the route
-    from .server import SidecarSettings
+from .settings import SidecarSettings
 
 APP_ID_HEADER = "dapr-app-id"
 CALLER_HEADERS = ("dapr-caller-app-id", "dapr-caller-namespace", "dapr-callee-app-id")
@@ -63,11 +60,6 @@ def no_target() -> DaprError:
         "ERR_DIRECT_INVOKE",
         "failed getting app id either from the URL path or the header dapr-app-id",
     )
-
-
-def invoke_failed(target: str, reason: str, status: int = 500) -> DaprError:
-    """daprd's ``ERR_DIRECT_INVOKE`` for a call the sidecar could not make (§8.3)."""
-    return DaprError(status, "ERR_DIRECT_INVOKE", f"failed to invoke, id: {target}, err: {reason}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,11 +120,11 @@ class ServiceInvoker(PassthroughClient):
         settings = self.settings
         app_id, _, namespace = name.partition(".")
         if "." in namespace:
-            raise invoke_failed(
+            raise direct_invoke_failed(
                 name, f"invalid app id {name}: use <app-id> or <app-id>.<namespace>"
             )
         if namespace and namespace != settings.namespace:
-            raise invoke_failed(
+            raise direct_invoke_failed(
                 name,
                 f"app id {app_id!r} in namespace {namespace!r} is not known to the dev sidecar, "
                 f"which serves namespace {settings.namespace!r} only; call {app_id!r} or "
@@ -143,7 +135,7 @@ class ServiceInvoker(PassthroughClient):
         if app_id in settings.apps:
             return Target(name, settings.apps[app_id], app_id=app_id)
         known = ", ".join(sorted({settings.app_id, *settings.apps, *self.endpoints}))
-        raise invoke_failed(
+        raise direct_invoke_failed(
             name,
             f"app id {app_id!r} is not known to the dev sidecar (known: {known}); register it "
             f"with --app {app_id}=URL, or add an HTTPEndpoint resource named {app_id!r}",
@@ -188,7 +180,7 @@ class ServiceInvoker(PassthroughClient):
                 payload = await answer.read()
                 return _relay(answer.status, answer.headers.items(), payload)
         except (TimeoutError, aiohttp.ClientError) as error:
-            raise invoke_failed(target.name, str(error) or type(error).__name__) from None
+            raise direct_invoke_failed(target.name, str(error) or type(error).__name__) from None
 
 
 def find_target(path: str, headers: Headers) -> tuple[str, str]:
@@ -239,7 +231,7 @@ def _checked_method(target: str, method: str) -> str:
             "or a non-root path with the dapr-app-id header",
         )
     if _CONTROL.search(cleaned):
-        raise invoke_failed(target, f"invalid method {cleaned!r}: control characters")
+        raise direct_invoke_failed(target, f"invalid method {cleaned!r}: control characters")
     return cleaned
 
 
@@ -247,9 +239,11 @@ def _url(target: Target, method: str, query: bytes) -> yarl.URL:
     try:
         base = yarl.URL(target.base_url)
     except ValueError as error:
-        raise invoke_failed(target.name, f"invalid URL {target.base_url!r}: {error}") from None
+        raise direct_invoke_failed(
+            target.name, f"invalid URL {target.base_url!r}: {error}"
+        ) from None
     if base.scheme not in ("http", "https") or not base.host or base.query_string or base.fragment:
-        raise invoke_failed(
+        raise direct_invoke_failed(
             target.name, f"invalid URL {target.base_url!r}: use http://host[:port][/path]"
         )
     url = f"{str(base).rstrip('/')}/{quote(method, safe=_PATH_SAFE)}"

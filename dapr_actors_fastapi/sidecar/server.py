@@ -11,11 +11,9 @@ import contextlib
 import hmac
 import json
 import logging
-import os
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from .._wire.names import is_valid_name
 from .actors import (
     REENTRANCY_HEADER,
     ActorsConfig,
@@ -36,40 +35,16 @@ from .actors import (
 )
 from .bodies import read_body
 from .channel import AppChannel, AppUnreachable
-from .errors import INSTANCE_MISSING, DaprError, bad_request, invoke_failed
+from .errors import INSTANCE_MISSING, DaprError, actor_invoke_failed, bad_request
 from .invoke import AnyVerb, ServiceInvoker
 from .scheduler import Scheduler
+from .settings import SidecarSettings
 from .state import parse_transaction, state_key
 from .store import StateStore
 
 logger = logging.getLogger("dapr_actors_fastapi.sidecar")
 
-DEFAULT_MAX_BODY_SIZE = 4 * 1024 * 1024
-# daprd's ValidateName (docs/protocol.md §7.1)
-_INVALID_NAME = re.compile(r"[/\\#?\x00-\x1f\x7f]")
 _INVALID_METHOD = re.compile(r"[#?\x00-\x1f\x7f]")
-
-
-@dataclass(frozen=True)
-class SidecarSettings:
-    """How the dev sidecar runs; tokens default to ``DAPR_API_TOKEN`` / ``APP_API_TOKEN``.
-
-    * ``app_url``/``app_id``: the app this sidecar fronts (actors, and invocation of its id).
-    * ``apps``: other app ids reachable by service invocation, id -> base URL.
-    * ``resources_path``: a folder of Dapr resource YAML files (``HTTPEndpoint`` is read).
-    * ``state_db``: SQLite file for state and reminders, or ``":memory:"``.
-    """
-
-    app_url: str
-    app_id: str = "app"
-    state_db: str = "dapr-actors.db"
-    namespace: str = "default"
-    apps: Mapping[str, str] = field(default_factory=dict)
-    resources_path: str | None = None
-    api_token: str | None = field(default_factory=lambda: os.environ.get("DAPR_API_TOKEN"))
-    app_api_token: str | None = field(default_factory=lambda: os.environ.get("APP_API_TOKEN"))
-    max_body_size: int = DEFAULT_MAX_BODY_SIZE
-    reminder_retry_interval: float = 1.0  # seconds between redeliveries, as daprd
 
 
 class Sidecar:
@@ -261,7 +236,7 @@ class Sidecar:
         hosted = self.actors.hosted(actor_type)
         if hosted is None:
             # daprd retries the placement lookup for ~5 s first; the dev sidecar knows at once.
-            raise invoke_failed(
+            raise actor_invoke_failed(
                 f"failed to lookup actor: did not find address for actor '{actor_type}/{actor_id}'"
             )
         return hosted
@@ -274,7 +249,7 @@ def _actor_path(request: Request) -> tuple[str, str]:
 
 def _name(name: str, what: str) -> str:
     """``name`` if daprd's ``ValidateName`` accepts it, else 400 ``ERR_BAD_REQUEST``."""
-    if not name or name in (".", "..") or _INVALID_NAME.search(name):
+    if not is_valid_name(name):
         raise bad_request(f"invalid {what}: {name!r}")
     return name
 

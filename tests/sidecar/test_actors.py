@@ -17,7 +17,7 @@ from fastapi import Request
 from dapr_actors_fastapi import Actor, ActorRuntime, current_turn, method
 from dapr_actors_fastapi.sidecar import SidecarSettings, create_app
 
-from .conftest import make_app, poll_until, serve
+from ..helpers import make_app, poll_until, serve
 
 
 @contextlib.asynccontextmanager

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from dapr_actors_fastapi import Actor, ActorConfigError, ActorRuntime, method
 
-from .conftest import make_app
+from ..helpers import make_app
 
 
 class Ping(Actor):

@@ -15,7 +15,7 @@ from typing_extensions import TypedDict
 
 from dapr_actors_fastapi import Actor, ActorConfigError, ActorRuntime, method, reminder, timer
 
-from .conftest import error_body, make_app
+from ..helpers import error_body, make_app
 
 
 class Flight(BaseModel):

@@ -32,7 +32,7 @@ from dapr_actors_fastapi import (
 from dapr_actors_fastapi.testing import ActorTestEnv
 from dapr_actors_fastapi.testing import SidecarResponse as EnvResponse
 
-from .conftest import asgi_client, make_app, poll_until
+from ..helpers import asgi_client, make_app, poll_until
 
 
 class RecordingSidecar(SidecarClient):

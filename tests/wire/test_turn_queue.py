@@ -13,7 +13,7 @@ import pytest
 from dapr_actors_fastapi._wire.turn_queue import TurnQueue
 from dapr_actors_fastapi.exceptions import StackDepthExceeded
 
-from .conftest import within
+from ..helpers import within
 
 
 async def run_turn(

@@ -10,7 +10,7 @@ import aiohttp
 from dapr_actors_fastapi import Actor, ActorRuntime, method
 from dapr_actors_fastapi.sidecar import SidecarSettings, create_app
 
-from .conftest import make_app, serve
+from ..helpers import make_app, serve
 
 
 def ledger_app() -> ActorRuntime:

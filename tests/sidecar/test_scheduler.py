@@ -20,7 +20,7 @@ from fastapi import FastAPI, Request, Response
 from dapr_actors_fastapi import Actor, ActorRuntime, reminder
 from dapr_actors_fastapi.sidecar import SidecarSettings, create_app
 
-from .conftest import make_app, poll_until, serve
+from ..helpers import make_app, poll_until, serve
 
 
 class Recorder:

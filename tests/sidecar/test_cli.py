@@ -19,9 +19,8 @@ import pytest
 
 from dapr_actors_fastapi.sidecar.cli import main
 
-from .conftest import free_port, make_app, poll_until, serve
+from ..helpers import ROOT, free_port, make_app, poll_until, serve
 
-ROOT = Path(__file__).resolve().parent.parent
 DEADLINE = 15.0  # seconds; a cold interpreter imports fastapi, uvicorn and aiohttp first
 
 

@@ -31,7 +31,7 @@ from dapr_actors_fastapi.sidecar.invoke import VERBS, AnyVerb, ServiceInvoker
 from dapr_actors_fastapi.sidecar.resources import ResourceError
 from samples import math_service
 
-from .conftest import serve
+from ..helpers import serve
 
 SEED_BODY = {"arg1": 10, "arg2": 23}
 NO_TARGET = "failed getting app id either from the URL path or the header dapr-app-id"

@@ -34,7 +34,7 @@ from dapr_actors_fastapi import (
 )
 from dapr_actors_fastapi.testing import ActorTestEnv
 
-from .conftest import make_app, poll_until
+from ..helpers import make_app, poll_until
 
 FAST = "50ms"  # period of the recurrences a test waits for
 

@@ -18,7 +18,7 @@ from fastapi import FastAPI
 
 from dapr_actors_fastapi import Actor, ActorRuntime, current_turn, method, reminder, timer
 
-from .conftest import make_app, poll_until, within
+from ..helpers import make_app, poll_until, within
 
 
 class Arrivals:

@@ -20,7 +20,7 @@ from dapr_actors_fastapi import (
     timer,
 )
 
-from .conftest import error_body, make_app
+from ..helpers import error_body, make_app
 
 
 class Alert(BaseModel):

@@ -21,7 +21,7 @@ from dapr_actors_fastapi import (
 from dapr_actors_fastapi.exceptions import SidecarTimeout
 from dapr_actors_fastapi.testing import ActorTestEnv
 
-from .conftest import make_app, serve
+from ..helpers import make_app, serve
 
 
 class StubSidecar:

@@ -33,7 +33,7 @@ from dapr_actors_fastapi.exceptions import ActorInvokeError, SidecarTimeout
 from dapr_actors_fastapi.testing import ActorTestEnv
 from samples import math_service
 
-from .conftest import make_app, serve, within
+from ..helpers import make_app, serve, within
 
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 

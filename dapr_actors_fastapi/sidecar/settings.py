@@ -1,0 +1,31 @@
+"""``SidecarSettings``: how the dev sidecar runs (its app, its peers, its store, its tokens)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from .._wire.headers import DEFAULT_MAX_BODY_SIZE
+
+
+@dataclass(frozen=True)
+class SidecarSettings:
+    """How the dev sidecar runs; tokens default to ``DAPR_API_TOKEN`` / ``APP_API_TOKEN``.
+
+    * ``app_url``/``app_id``: the app this sidecar fronts (actors, and invocation of its id).
+    * ``apps``: other app ids reachable by service invocation, id -> base URL.
+    * ``resources_path``: a folder of Dapr resource YAML files (``HTTPEndpoint`` is read).
+    * ``state_db``: SQLite file for state and reminders, or ``":memory:"``.
+    """
+
+    app_url: str
+    app_id: str = "app"
+    state_db: str = "dapr-actors.db"
+    namespace: str = "default"
+    apps: Mapping[str, str] = field(default_factory=dict)
+    resources_path: str | None = None
+    api_token: str | None = field(default_factory=lambda: os.environ.get("DAPR_API_TOKEN"))
+    app_api_token: str | None = field(default_factory=lambda: os.environ.get("APP_API_TOKEN"))
+    max_body_size: int = DEFAULT_MAX_BODY_SIZE
+    reminder_retry_interval: float = 1.0  # seconds between redeliveries, as daprd

@@ -1,0 +1,139 @@
+"""Shared test helpers: tiny real apps, an async client over ASGI, a real uvicorn server,
+polls with deadlines, and ``dapr-actors run`` in a subprocess. Fixtures are in conftest.py."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx2 as httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from dapr_actors_fastapi import ActorRuntime
+
+T = TypeVar("T")
+
+
+def make_app(runtime: ActorRuntime) -> FastAPI:
+    """The app a user writes: the runtime's lifespan and router, nothing else."""
+    app = FastAPI(lifespan=runtime.lifespan)
+    app.include_router(runtime.router)
+    return app
+
+
+@contextlib.asynccontextmanager
+async def asgi_client(runtime: ActorRuntime) -> AsyncIterator[httpx.AsyncClient]:
+    """An async client calling the app in-process (many requests can be in flight)."""
+    transport = httpx.ASGITransport(app=make_app(runtime))
+    async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
+        yield client
+
+
+@contextlib.asynccontextmanager
+async def serve(app: Any, port: int = 0) -> AsyncIterator[str]:
+    """Run ``app`` under a real uvicorn server on a loopback port (ephemeral unless given);
+    yield its URL."""
+    # IPPROTO_TCP so that asyncio sets TCP_NODELAY on connections (see sidecar/serving.py).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        await poll_until(lambda: server.started, what="uvicorn to start")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, timeout=10)
+        sock.close()
+
+
+async def poll_until(
+    condition: Callable[[], bool], *, what: str, seconds: float = 5.0, interval: float = 0.005
+) -> None:
+    """Wait for ``condition`` with a deadline instead of a fixed sleep."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {seconds}s waiting for {what}")
+        await asyncio.sleep(interval)
+
+
+async def within(awaitable: Awaitable[T], seconds: float = 5.0) -> T:
+    """Await with a deadline, so a deadlock fails the test instead of hanging it."""
+    return await asyncio.wait_for(awaitable, timeout=seconds)
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@contextlib.contextmanager
+def dapr_actors_run(*arguments: str) -> Iterator[tuple[int, int]]:
+    """``dapr-actors run <arguments>`` in a subprocess on free ports, the state in memory;
+    yields (app port, sidecar port) once both listen."""
+    app_port, sidecar_port = free_port(), free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "dapr_actors_fastapi.sidecar.cli",
+        "run",
+        *arguments,
+        f"--app-port={app_port}",
+        f"--dapr-http-port={sidecar_port}",
+        "--state-db=:memory:",
+    ]
+    server = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while not all(listening(port) for port in (app_port, sidecar_port)):
+            if server.poll() is not None or time.monotonic() > deadline:
+                output = server.stdout.read().decode() if server.stdout else ""
+                pytest.fail(f"dapr-actors run did not start:\n{output}")
+            time.sleep(0.05)  # a connect poll with a deadline; nothing to wait on instead
+        yield app_port, sidecar_port
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        if server.stdout is not None:
+            server.stdout.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+    except OSError:
+        return False
+    return True
+
+
+def error_body(response: httpx.Response) -> dict[str, Any]:
+    """The JSON error body, asserting it has Dapr's two keys."""
+    body: dict[str, Any] = response.json()
+    assert isinstance(body.get("errorCode"), str), body
+    assert isinstance(body.get("message"), str), body
+    return body
