@@ -30,6 +30,23 @@ from __future__ import annotations
 
 from typing import Any
 
+__all__ = [
+    "ActorConfigError",
+    "ActorError",
+    "ActorInvokeError",
+    "ActorMethodNotFound",
+    "ActorTypeNotFound",
+    "DaprActorsError",
+    "InvalidActorRequest",
+    "InvalidApiToken",
+    "RequestBodyTooLarge",
+    "SidecarError",
+    "SidecarTimeout",
+    "SidecarUnavailable",
+    "StackDepthExceeded",
+    "StateKeyNotFound",
+]
+
 
 class DaprActorsError(Exception):
     """Base class of every error this package raises on purpose."""

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 import dapr_actors_fastapi
 
@@ -55,6 +59,42 @@ def test_no_private_module_leaks_into_the_namespace() -> None:
     public = {name for name in vars(dapr_actors_fastapi) if not name.startswith("_")}
     # Subpackages and public modules import as attributes; nothing else is exposed.
     assert public - EXPECTED <= {"exceptions", "durations", "sidecar", "testing"}
+
+
+PUBLIC_MODULES = [
+    "dapr_actors_fastapi",
+    "dapr_actors_fastapi.durations",
+    "dapr_actors_fastapi.exceptions",
+    "dapr_actors_fastapi.sidecar",
+    "dapr_actors_fastapi.testing",
+]
+
+
+@pytest.mark.parametrize("name", PUBLIC_MODULES)
+def test_each_public_module_lists_its_promises_in_a_sorted_all(name: str) -> None:
+    module = importlib.import_module(name)
+    promised = module.__all__
+    # isort's order, which ruff keeps: CONSTANTS, then Classes, then functions.
+    assert promised == sorted(
+        promised, key=lambda n: (0 if n.isupper() else 1 if n[0].isupper() else 2, n)
+    )
+    for exported in promised:
+        assert hasattr(module, exported), f"{name}.{exported}"
+
+
+def test_internal_modules_promise_nothing() -> None:
+    # The convention: public modules declare __all__; internal ones (a '_' in the path, or a
+    # module inside the dev sidecar's package) do not, so nobody mistakes them for an API.
+    root = Path(dapr_actors_fastapi.__file__).parent
+    internal = [
+        path
+        for path in root.rglob("*.py")
+        if ".".join(path.relative_to(root.parent).with_suffix("").parts).removesuffix(".__init__")
+        not in PUBLIC_MODULES
+    ]
+    assert len(internal) > 20
+    declaring = [str(path) for path in internal if "\n__all__" in path.read_text()]
+    assert declaring == []
 
 
 def test_the_app_side_never_imports_the_dev_sidecar() -> None:
