@@ -1,4 +1,5 @@
-"""The dev sidecar's HTTP API (the sidecar side of ``shared/spec``), as a Starlette app.
+"""The dev sidecar's HTTP API (the sidecar side of Dapr's Actors and Service invocation API
+reference pages), as a Starlette app.
 
 Start-up follows daprd (docs/protocol.md §1–2): wait until the app's port accepts connections, read
 ``/dapr/config`` once, then serve. Routes answer with daprd's statuses and error bodies.
