@@ -6,6 +6,7 @@ deactivation (§6.1), tokens and limits (§7.0), and the seed's curl examples fo
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
@@ -29,7 +30,23 @@ async def cluster(
     async with serve(app) as app_url:
         sidecar = create_app(SidecarSettings(app_url=app_url, state_db=":memory:", **settings))
         async with serve(sidecar) as sidecar_url, aiohttp.ClientSession(sidecar_url) as http:
+            await until_ready(http)
             yield http, sidecar_url
+
+
+async def until_ready(http: aiohttp.ClientSession, seconds: float = 10.0) -> None:
+    """Poll ``/v1.0/healthz`` until 204: the sidecar serves as soon as it listens, but reads
+    the app's ``/dapr/config`` in the background, and answers 500 (and hosts nothing in
+    ``/v1.0/metadata``) until it has."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while True:
+        async with http.get("/v1.0/healthz") as response:
+            if response.status == 204:
+                return
+        if loop.time() > deadline:
+            raise AssertionError(f"the dev sidecar was not ready within {seconds}s")
+        await asyncio.sleep(0.01)
 
 
 class Seen:
@@ -91,6 +108,7 @@ async def sidecar() -> AsyncIterator[tuple[aiohttp.ClientSession, Seen, list[str
     async with serve(app) as app_url:
         settings = SidecarSettings(app_url=app_url, app_id="fleet", state_db=":memory:")
         async with serve(create_app(settings)) as url, aiohttp.ClientSession(url) as http:
+            await until_ready(http)
             yield http, seen, deactivated
 
 
