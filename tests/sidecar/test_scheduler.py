@@ -31,6 +31,7 @@ class Recorder:
         self.failures_left = 0
         self.cancel_after: int | None = None
         self.idle_timeout = "1h"
+        self.hold: asyncio.Event | None = None  # when set, method calls wait for it
         self.app = FastAPI()
         self.app.add_api_route("/dapr/config", self.config, methods=["GET"])
         self.app.add_api_route(
@@ -52,6 +53,8 @@ class Recorder:
 
     async def method(self, actor_id: str, name: str) -> Response:
         self.calls.append((f"method {actor_id} {name}", None))
+        if self.hold is not None:
+            await asyncio.wait_for(self.hold.wait(), 10)
         return Response(status_code=200)
 
     async def callback(self, request: Request, actor_id: str, kind: str, name: str) -> Response:
@@ -295,15 +298,24 @@ async def test_invalid_timers_are_400_naming_the_value(
 
 async def test_deactivation_stops_the_actors_timers(recorder: Recorder) -> None:
     recorder.idle_timeout = "100ms"
+    recorder.hold = asyncio.Event()
     async with sidecar_for(recorder.app) as http:
-        async with http.put("/v1.0/actors/robot/1/method/wake") as response:
+        # Register the timer while the actor's turn is held, as an actor does in a method:
+        # otherwise the idle actor may be deactivated before the timer exists, and a timer
+        # registered after its deactivation is not dropped by it.
+        wake = asyncio.ensure_future(http.put("/v1.0/actors/robot/1/method/wake"))
+        try:
+            await poll_until(lambda: recorder.fired("wake"), what="the wake call to hold the turn")
+            await put(http, "/v1.0/actors/robot/1/timers/t", {"dueTime": "1s"})
+        finally:
+            recorder.hold.set()
+        async with await wake as response:
             assert response.status == 200
-        await put(http, "/v1.0/actors/robot/1/timers/t", {"dueTime": "1s"})
+        await poll_until(lambda: ("deactivate 1", None) in recorder.calls, what="deactivation")
         # A reminder due after the timer would have fired: once it has fired, the timer is
         # known to be gone, not late.
-        await put(http, "/v1.0/actors/robot/1/reminders/sentinel", {"dueTime": "1500ms"})
+        await put(http, "/v1.0/actors/robot/1/reminders/sentinel", {"dueTime": "1s"})
         await poll_until(lambda: recorder.fired("sentinel"), what="the sentinel reminder")
-    assert ("deactivate 1", None) in recorder.calls
     assert recorder.fired("t") == []
 
 
