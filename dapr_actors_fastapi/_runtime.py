@@ -198,7 +198,8 @@ class ActorRuntime:
         validate_wire_name("actor type", name)
         if not (isinstance(actor_class, type) and issubclass(actor_class, Actor)):
             raise ActorConfigError(
-                f"@runtime.actor decorates subclasses of dapr_actors_fastapi.Actor, got {actor_class!r}"
+                "@runtime.actor decorates subclasses of dapr_actors_fastapi.Actor, "
+                f"got {actor_class!r}"
             )
         if name in self._hosts:
             raise ActorConfigError(
@@ -299,7 +300,8 @@ class ActorRuntime:
         namespace: str | None = None,
         timeout: float | None = None,  # noqa: ASYNC109 (see the docstring)
     ) -> SidecarResponse:
-        """Service invocation: ``verb /{method_path}?{params}`` on another app (docs/protocol.md §8).
+        """Service invocation: ``verb /{method_path}?{params}`` on another app
+        (docs/protocol.md §8).
 
         ``app_id`` is an app id, ``"app-id.namespace"`` (or pass ``namespace=``), the name of
         an ``HTTPEndpoint`` resource, or an ``http(s)://`` URL. ``method_path`` is the target's

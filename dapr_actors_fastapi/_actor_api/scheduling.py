@@ -155,8 +155,8 @@ class ActorReminders:
                 data = TypeAdapter(data_type).validate_python(data)
             except ValidationError as error:
                 raise ValueError(
-                    f"the data of reminder {name!r} of {self._actor_type.name}/{self._actor_id} is not a "
-                    "valid "
+                    f"the data of reminder {name!r} of {self._actor_type.name}/"
+                    f"{self._actor_id} is not a valid "
                     f"{getattr(data_type, '__name__', data_type)}: {error}"
                 ) from None
         return Reminder(

@@ -6,8 +6,9 @@
   returned cannot corrupt the cache or a pending write; ``set`` serializes at once, so a value
   that is not JSON fails on the line that set it, not at the end of the turn.
 * Reentrant requests of one chain run on the same instance and share its pending writes. The
-  host (``_hosting/type_host.py``) saves when the chain's outermost request on this actor ends, and rolls a
-  failed nested request back to where it started; this module only offers the operations.
+  host (``_hosting/type_host.py``) saves when the chain's outermost request on this actor ends,
+  and rolls a failed nested request back to where it started; this module only offers the
+  operations.
 * The cache outlives the turn (``cache_state=True``, the default), which is right while one
   process hosts the actor; with ``cache_state=False`` it is dropped when each turn ends.
 """

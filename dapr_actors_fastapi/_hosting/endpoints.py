@@ -6,10 +6,10 @@ of an ``APIRoute``; benchmarks/README.md). Decoding and encoding were precompute
 in ``_actor_api/definition.py``; the endpoint finds the type's host, reads the body, runs the
 turn and writes the answer.
 
-Status codes follow the policy table of docs/protocol.md: success is exactly 200 (P1); deactivating an
-inactive id is 200 (P2), an unknown type 400 (P3); unknown type or handler 404 (P4); bad body
-400 naming the field (P5); errors are ``{"errorCode", "message", ...}`` (P6); actor exceptions
-500 or 200 + ``X-DaprErrorResponseHeader`` (P7).
+Status codes follow the policy table of docs/protocol.md: success is exactly 200 (P1);
+deactivating an inactive id is 200 (P2), an unknown type 400 (P3); unknown type or handler 404
+(P4); bad body 400 naming the field (P5); errors are ``{"errorCode", "message", ...}`` (P6);
+actor exceptions 500 or 200 + ``X-DaprErrorResponseHeader`` (P7).
 """
 
 from __future__ import annotations
