@@ -56,10 +56,11 @@ class Sidecar:
         self.channel = AppChannel(
             settings.app_url, app_id=settings.app_id, app_api_token=settings.app_api_token
         )
+        # Reads HTTPEndpoint resources now: a bad file stops start-up with a ResourceError,
+        # before the store has opened anything that would then have to be closed.
+        self.invoker = ServiceInvoker(settings)
         self.store = StateStore(settings.state_db)
         self.actors = ActorTable(self.channel, ActorsConfig())
-        # Reads HTTPEndpoint resources now: a bad file stops start-up with a ResourceError.
-        self.invoker = ServiceInvoker(settings)
         self.scheduler = Scheduler(
             app_id=settings.app_id,
             store=self.store,

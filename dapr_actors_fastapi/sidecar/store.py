@@ -78,11 +78,15 @@ class StateStore:
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         self._db = sqlite3.connect(self.path, isolation_level=None)
-        if self.path != ":memory:":
-            # WAL keeps readers and the writer apart and survives a killed process intact.
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+        try:
+            if self.path != ":memory:":
+                # WAL keeps readers and the writer apart and survives a killed process intact.
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+        except BaseException:
+            self._db.close()  # a file that is not a database must not leave a connection open
+            raise
 
     def get(self, key: str, now: float) -> StoredValue | None:
         """The value under ``key``, or ``None`` if absent or expired at ``now``."""
