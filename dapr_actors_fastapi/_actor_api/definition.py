@@ -330,6 +330,12 @@ def parse_callback_envelope(body: bytes, where: str) -> dict[str, Any]:
         raise InvalidActorRequest(
             f"invalid callback body for {where}: not JSON ({error})"
         ) from None
+    except RecursionError:
+        # Python's decoder recurses once per level; pydantic refuses method bodies the same way.
+        raise InvalidActorRequest(
+            f"invalid callback body for {where}: JSON nested too deeply to decode "
+            "(recursion limit exceeded)"
+        ) from None
     if not isinstance(envelope, dict):
         raise InvalidActorRequest(
             f"invalid callback body for {where}: expected a JSON object with 'data', "

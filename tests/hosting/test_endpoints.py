@@ -446,3 +446,56 @@ def test_failed_activation_is_500_and_the_next_call_activates_again(
     assert events == ["error method work: state store unreachable"]
     assert client.put("/actors/hooked/1/method/work").status_code == 200
     assert events[1:3] == ["activate", "start method work"]
+
+
+# -- bodies nested too deeply -------------------------------------------------------------------
+
+DEEP = 100_000
+
+
+def nested(depth: int) -> bytes:
+    return b"[" * depth + b"]" * depth
+
+
+class Deep(Actor):
+    @method
+    async def whole(self, body: Any) -> None:
+        pass
+
+    @method
+    async def keyed(self, cargo: Any = None) -> None:
+        pass
+
+    @method
+    async def shallow(self) -> str:
+        return "still serving"
+
+    @reminder
+    async def any_reminder(self, data: Any = None) -> None:
+        pass
+
+    @timer
+    async def tick(self, data: Any = None) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("target", "body"),
+    [
+        ("whole", nested(DEEP)),
+        ("keyed", b'{"cargo": ' + nested(DEEP) + b"}"),
+        ("remind/deep", b'{"data": ' + nested(DEEP) + b"}"),
+        ("timer/tick", b'{"data": ' + nested(DEEP) + b', "callback": "tick"}'),
+        ("remind/deep", nested(DEEP)),
+    ],
+)
+def test_json_nested_too_deeply_is_400_and_the_app_keeps_serving(target: str, body: bytes) -> None:
+    # Python's json raises RecursionError on such bodies; that must not become a bare 500.
+    runtime = ActorRuntime()
+    runtime.actor(Deep)
+    with TestClient(make_app(runtime), raise_server_exceptions=False) as client:
+        response = client.put(f"/actors/Deep/1/method/{target}", content=body)
+        assert response.status_code == 400, response.text
+        message = error_body(response)["message"]
+        assert "recursion" in message or "nested" in message, message
+        assert client.put("/actors/Deep/1/method/shallow").json() == "still serving"
