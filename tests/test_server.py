@@ -8,7 +8,7 @@ import logging
 import aiohttp
 import pytest
 
-from dapr_actors_fastapi import Actor, ActorRuntime, method
+from dapr_actors_fastapi import Actor, ActorRuntime, method, reminder
 
 from .helpers import make_app, poll_until, serve, within
 
@@ -124,3 +124,46 @@ async def test_deactivate_all_drops_actors_without_a_deactivation_hook() -> None
         async with http.put("/actors/NoHook/a/method/touch") as response:
             assert response.status == 200
     assert activations == ["a", "b", "a"]
+
+
+async def test_a_failed_turn_logs_one_concise_traceback(caplog: pytest.LogCaptureFixture) -> None:
+    class Faulty(Actor):
+        async def on_activate(self) -> None:
+            if self.id == "broken":
+                raise KeyError("no hyperdrive")
+
+        @method
+        async def jump(self) -> None:
+            raise ValueError("hyperdrive offline")
+
+        @reminder
+        async def any_reminder(self) -> None:
+            raise ValueError("reminder misfired")
+
+    runtime = ActorRuntime()
+    runtime.actor(Faulty)
+    uvicorn_errors = logging.getLogger("uvicorn.error")  # does not propagate to the root
+    uvicorn_errors.addHandler(caplog.handler)
+    caplog.set_level(logging.DEBUG)
+    try:
+        async with serve(make_app(runtime)) as url, aiohttp.ClientSession(url) as http:
+            for target, raised, where in [
+                ("Faulty/1/method/jump", "ValueError: hyperdrive offline", "in jump"),
+                ("Faulty/broken/method/jump", "KeyError: 'no hyperdrive'", "in on_activate"),
+                ("Faulty/1/method/remind/r", "ValueError: reminder misfired", "in any_reminder"),
+            ]:
+                caplog.clear()
+                async with http.put(f"/actors/{target}") as response:
+                    assert response.status == 500
+                errors = [record for record in caplog.records if record.levelno >= logging.ERROR]
+                assert len(errors) == 1, [record.getMessage() for record in errors]
+                (record,) = errors
+                assert record.name == "dapr_actors_fastapi"
+                text = caplog.text
+                assert text.count("Traceback (most recent call last)") == 1, text
+                assert text.count(raised) == 1, text
+                assert where in text
+                assert "direct cause" not in text
+                assert "During handling" not in text
+    finally:
+        uvicorn_errors.removeHandler(caplog.handler)
