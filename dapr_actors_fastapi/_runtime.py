@@ -40,6 +40,7 @@ from ._hosting.config_document import TypeConfig, config_document
 from ._hosting.endpoints import CallbackPolicy, ErrorStyle
 from ._hosting.outbound import OutboundCalls
 from ._hosting.router import build_router, document_actor_type
+from ._hosting.serving import ServingState
 from ._hosting.type_host import ActorTypeHost
 from ._wire.headers import DEFAULT_MAX_BODY_SIZE
 from ._wire.paths import QueryParams
@@ -120,6 +121,7 @@ class ActorRuntime:
         self._overridden: set[str] = set()
         self._sidecar = sidecar if sidecar is not None else SidecarClient()
         self._outbound = OutboundCalls(self._sidecar, self._hosts)
+        self._serving = ServingState()
 
     @property
     def sidecar(self) -> SidecarClient:
@@ -213,6 +215,7 @@ class ActorRuntime:
             define_actor(actor_class, name),
             sidecar=self._sidecar,
             proxies=self._outbound,
+            serving=self._serving,
         )
         self._hosts[name] = host
         record_registration(host.actor_type)
@@ -253,7 +256,7 @@ class ActorRuntime:
     @cached_property
     def router(self) -> APIRouter:
         """The routes daprd calls; mount with ``app.include_router(runtime.router)``."""
-        return build_router(self._hosts, self._policy, self._sidecar, self.config)
+        return build_router(self._hosts, self._policy, self._sidecar, self.config, self._serving)
 
     # -- calling other actors and apps --------------------------------------------------------
 
@@ -328,15 +331,19 @@ class ActorRuntime:
 
     @asynccontextmanager
     async def lifespan(self, app: Any = None) -> AsyncIterator[None]:
-        """The app's lifespan: open the sidecar client; on shutdown, deactivate live actors
-        within the drain timeout, then close the client.
+        """The app's lifespan: open the sidecar client; on shutdown, drain (new callbacks get
+        503 ``ERR_ACTOR_RUNTIME_CLOSED`` and ``/healthz`` 503, docs/protocol.md P17), let the
+        turns in flight finish and deactivate live actors within the drain timeout, then close
+        the client.
 
         Use as ``FastAPI(lifespan=runtime.lifespan)``, or enter it from your own lifespan.
         """
+        self._serving.draining = False  # a runtime may serve again after a shutdown (tests)
         await self.sidecar.open()
         try:
             yield
         finally:
+            self._serving.draining = True
             try:
                 await self.deactivate_all()
             finally:

@@ -19,7 +19,8 @@ Hierarchy::
         ├── InvalidActorRequest (ValueError)     400, names the offending field
         ├── RequestBodyTooLarge (ValueError)     413
         ├── InvalidApiToken (PermissionError)    401
-        └── StackDepthExceeded (RuntimeError)    500 ERR_ACTOR_STACK_DEPTH
+        ├── StackDepthExceeded (RuntimeError)    500 ERR_ACTOR_STACK_DEPTH
+        └── ActorRuntimeClosed                   503 ERR_ACTOR_RUNTIME_CLOSED, while shutting down
 
 Users may raise an ``ActorError`` (or a subclass with their own ``status_code`` and
 ``error_code``) from an actor method to choose the status the caller sees; any other exception
@@ -35,6 +36,7 @@ __all__ = [
     "ActorError",
     "ActorInvokeError",
     "ActorMethodNotFound",
+    "ActorRuntimeClosed",
     "ActorTypeNotFound",
     "DaprActorsError",
     "InvalidActorRequest",
@@ -166,6 +168,26 @@ class StackDepthExceeded(ActorError, RuntimeError):
     def __init__(self) -> None:
         # The message is daprd's own (docs/protocol.md §5.3) so callers see one text either way.
         super().__init__("maximum stack depth exceeded")
+
+
+class ActorRuntimeClosed(ActorError):
+    """The app is shutting down and starts no new turns (docs/protocol.md P17).
+
+    The status is retriable, and the code is the one daprd answers its own API with once its
+    shutdown began: the call did not run, so trying again is safe.
+    """
+
+    status_code = 503
+    error_code = "ERR_ACTOR_RUNTIME_CLOSED"
+
+    def __init__(self, actor_type: str, actor_id: str, what: str) -> None:
+        super().__init__(
+            f"this app is shutting down and starts no new turns, so {what} of actor "
+            f"{actor_type}/{actor_id} did not run; retry the call: daprd places the actor on "
+            "a running host"
+        )
+        self.actor_type = actor_type
+        self.actor_id = actor_id
 
 
 class SidecarError(DaprActorsError):

@@ -19,6 +19,7 @@ EXPECTED = {
     "ActorMethodNotFound",
     "ActorReminders",
     "ActorRuntime",
+    "ActorRuntimeClosed",
     "ActorSettings",
     "ActorState",
     "ActorTimers",

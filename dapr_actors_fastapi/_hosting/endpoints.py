@@ -9,7 +9,8 @@ turn and writes the answer.
 Status codes follow the policy table of docs/protocol.md: success is exactly 200 (P1);
 deactivating an inactive id is 200 (P2), an unknown type 400 (P3); unknown type or handler 404
 (P4); bad body 400 naming the field (P5); errors are ``{"errorCode", "message", ...}`` (P6);
-actor exceptions 500 or 200 + ``X-DaprErrorResponseHeader`` (P7).
+actor exceptions 500 or 200 + ``X-DaprErrorResponseHeader`` (P7); callbacks that arrive while
+the app shuts down 503 ``ERR_ACTOR_RUNTIME_CLOSED`` (P17).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from ..exceptions import (
     InvalidApiToken,
     RequestBodyTooLarge,
 )
+from .serving import ServingState
 from .type_host import ActorTypeHost, TurnFailed
 
 Scope = MutableMapping[str, Any]
@@ -324,7 +326,14 @@ class ConfigEndpoint:
 
 
 class HealthEndpoint:
-    """``GET /healthz``: 200 without a token, as daprd's probes carry none (docs/protocol.md §3)."""
+    """``GET /healthz``: 200 without a token, as daprd's probes carry none (docs/protocol.md §3);
+    503 once the app drains, so that daprd stops sending it work (P17)."""
+
+    def __init__(self, serving: ServingState) -> None:
+        self._serving = serving
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await _send_body(send, 200, b'{"status":"ok"}', _JSON)
+        if self._serving.draining:
+            await _send_body(send, 503, b'{"status":"shutting down"}', _JSON)
+        else:
+            await _send_body(send, 200, b'{"status":"ok"}', _JSON)

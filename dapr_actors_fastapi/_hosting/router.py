@@ -26,6 +26,7 @@ from .endpoints import (
     DeactivateEndpoint,
     HealthEndpoint,
 )
+from .serving import ServingState
 from .type_host import ActorTypeHost
 
 
@@ -34,6 +35,7 @@ def build_router(
     policy: CallbackPolicy,
     sidecar: SidecarRequests,
     config_document: Callable[[], dict[str, Any]],
+    serving: ServingState,
 ) -> APIRouter:
     """The routes daprd calls, for the types in ``hosts`` (a live table: types registered
     later are served too): callback routes first, documentation routes after."""
@@ -60,7 +62,7 @@ def build_router(
                 methods=["GET"],
                 include_in_schema=False,
             ),
-            Route("/healthz", HealthEndpoint(), methods=["GET"], include_in_schema=False),
+            Route("/healthz", HealthEndpoint(serving), methods=["GET"], include_in_schema=False),
         ]
     )
     for host in hosts.values():

@@ -23,6 +23,8 @@ from .._actor_api.settings import ActorSettings
 from .._actor_api.state import Savepoint
 from .._turn import Turn, turn_context
 from .._wire.turn_queue import TurnQueue
+from ..exceptions import ActorRuntimeClosed
+from .serving import ServingState
 
 logger = logging.getLogger("dapr_actors_fastapi")
 
@@ -57,7 +59,8 @@ class ActorTypeHost:
     """Runs the turns of every active actor of one type.
 
     It makes the type's ``ActorType`` itself, since that record carries the host as its
-    ``turns`` tracker; ``sidecar`` and ``proxies`` come from the runtime.
+    ``turns`` tracker; ``sidecar``, ``proxies`` and ``serving`` come from the runtime. While
+    ``serving`` is draining, only the turns in flight (and their reentrant calls) run.
     """
 
     def __init__(
@@ -69,12 +72,14 @@ class ActorTypeHost:
         *,
         sidecar: SidecarRequests,
         proxies: ProxyFactory,
+        serving: ServingState,
     ) -> None:
         self.actor_type: ActorType[Actor] = ActorType(
             name, actor_class, settings, definition, sidecar, self, proxies
         )
         self.definition = definition
         self._slots: dict[str, _ActorSlot] = {}
+        self._serving = serving
         self._reentrant = settings.reentrancy
         self._max_depth = settings.max_stack_depth
         self._turn_hooks = overrides(actor_class, "on_turn_start", "on_turn_end")
@@ -105,9 +110,14 @@ class ActorTypeHost:
 
         ``encode`` turns the result into the response inside the turn, so that a result the
         handler's annotation cannot serialize fails the turn. Errors raised by the actor's own
-        code (and by ``encode``) arrive wrapped in ``TurnFailed``.
+        code (and by ``encode``) arrive wrapped in ``TurnFailed``. While the app drains, a
+        request that would start a new turn raises ``ActorRuntimeClosed``.
         """
         while True:
+            if self._serving.draining and not self._chain_holds_turn(actor_id, chain):
+                raise ActorRuntimeClosed(
+                    self.actor_type.name, actor_id, f"{turn.kind} {turn.name!r}"
+                )
             slot = self._slots.get(actor_id)
             if slot is None:
                 slot = self._slots[actor_id] = _ActorSlot()
@@ -174,6 +184,17 @@ class ActorTypeHost:
         # A nested request of the chain that holds the turn.
         chain = slot.turn.reentrancy_id
         return chain is not None and turn.reentrancy_id == chain and self._reentrant
+
+    def _chain_holds_turn(self, actor_id: str, chain: str | None) -> bool:
+        """Whether ``chain`` is the reentrant chain running on the actor: its nested calls are
+        part of a turn in flight, which the drain lets finish."""
+        slot = self._slots.get(actor_id)
+        return (
+            chain is not None
+            and slot is not None
+            and slot.turn is not None
+            and slot.turn.reentrancy_id == chain
+        )
 
     async def _activate(self, slot: _ActorSlot, actor_id: str, turn: Turn) -> Actor:
         instance = self.actor_type.actor_class(actor_id, self.actor_type)
