@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
 import os
+import sys
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from functools import cached_property
@@ -42,10 +44,11 @@ from ._hosting.outbound import OutboundCalls
 from ._hosting.router import build_router, document_actor_type
 from ._hosting.serving import ServingState
 from ._hosting.type_host import ActorTypeHost
+from ._hosting.worker_processes import several_workers
 from ._wire.headers import DEFAULT_MAX_BODY_SIZE
 from ._wire.paths import QueryParams
 from .durations import SECOND
-from .exceptions import ActorConfigError, ActorTypeNotFound
+from .exceptions import ActorConfigError, ActorTypeNotFound, MultipleWorkersError
 
 A = TypeVar("A", bound=type[Actor])
 ActorT = TypeVar("ActorT", bound=Actor)
@@ -68,6 +71,10 @@ class ActorRuntime:
     * ``cache_state``: keep an actor's state in memory between its turns (the default). This is
       correct while one process hosts each actor, which holds when each sidecar fronts exactly
       one app process (one uvicorn worker per sidecar). ``False`` re-reads state in each turn.
+    * ``multiple_workers``: the app runs as several worker processes behind one sidecar
+      (``uvicorn --workers N``, ``gunicorn -w N``). Without it the lifespan refuses to start
+      when it detects that (``MultipleWorkersError``); with it, ``cache_state`` is off for
+      every type and the sidecar's per-actor lock alone keeps one turn at a time.
     * ``app_api_token``: the token daprd must send (default: env ``APP_API_TOKEN``).
     * ``max_body_size``: larger request bodies get 413.
     * ``error_style``: ``"status"`` answers actor exceptions with 500; ``"header"`` with 200 and
@@ -85,12 +92,23 @@ class ActorRuntime:
         drain_rebalanced: bool = True,
         reentrancy: bool | None = None,
         max_stack_depth: int = DEFAULT_MAX_STACK_DEPTH,
-        cache_state: bool = True,
+        cache_state: bool | None = None,
+        multiple_workers: bool = False,
         app_api_token: str | None = None,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         error_style: ErrorStyle = "status",
         sidecar: SidecarClient | None = None,
     ) -> None:
+        if not isinstance(multiple_workers, bool):
+            raise ActorConfigError(
+                f"multiple_workers must be True or False, got {multiple_workers!r}"
+            )
+        if multiple_workers and cache_state:
+            raise ActorConfigError(
+                "cache_state=True cannot be combined with multiple_workers=True: each worker "
+                "would cache its own copy of an actor's state; leave cache_state unset"
+            )
+        self._multiple_workers = multiple_workers
         self._defaults = ActorSettings(
             **validate_settings(
                 {
@@ -99,7 +117,7 @@ class ActorRuntime:
                     "drain_rebalanced": drain_rebalanced,
                     "reentrancy": bool(reentrancy),
                     "max_stack_depth": max_stack_depth,
-                    "cache_state": cache_state,
+                    "cache_state": not multiple_workers if cache_state is None else cache_state,
                 }
             )
         )
@@ -202,6 +220,11 @@ class ActorRuntime:
             raise ActorConfigError(
                 "@runtime.actor decorates subclasses of dapr_actors_fastapi.Actor, "
                 f"got {actor_class!r}"
+            )
+        if self._multiple_workers and overrides.get("cache_state"):
+            raise ActorConfigError(
+                f"actor type {name!r}: cache_state=True cannot be combined with the runtime's "
+                "multiple_workers=True, as each worker would cache its own copy of the state"
             )
         if name in self._hosts:
             raise ActorConfigError(
@@ -338,6 +361,8 @@ class ActorRuntime:
 
         Use as ``FastAPI(lifespan=runtime.lifespan)``, or enter it from your own lifespan.
         """
+        if not self._multiple_workers:
+            self._refuse_several_workers()
         self._serving.draining = False  # a runtime may serve again after a shutdown (tests)
         await self.sidecar.open()
         try:
@@ -348,6 +373,14 @@ class ActorRuntime:
                 await self.deactivate_all()
             finally:
                 await self.sidecar.close()
+
+    @staticmethod
+    def _refuse_several_workers() -> None:
+        """Raise ``MultipleWorkersError`` when several processes serve this app
+        (``_hosting/worker_processes.py`` lists the signals and their limits)."""
+        found = several_workers(os.environ, sys.argv, multiprocessing.current_process())
+        if found is not None:
+            raise MultipleWorkersError(found.count, found.evidence)
 
     async def deactivate_all(self) -> None:
         """Deactivate every active actor (running ``on_deactivate``), each type within its

@@ -8,6 +8,7 @@ Hierarchy::
 
     DaprActorsError (Exception)
     ├── ActorConfigError (ValueError)            bad settings or decorators, raised at import time
+    ├── MultipleWorkersError (RuntimeError)      several worker processes behind one sidecar
     ├── StateKeyNotFound (KeyError)              self.state.get() of a key that is not set
     ├── SidecarError                             the sidecar answered a call with an error
     │   ├── SidecarUnavailable (ConnectionError) the sidecar could not be reached
@@ -41,6 +42,7 @@ __all__ = [
     "DaprActorsError",
     "InvalidActorRequest",
     "InvalidApiToken",
+    "MultipleWorkersError",
     "RequestBodyTooLarge",
     "SidecarError",
     "SidecarTimeout",
@@ -56,6 +58,24 @@ class DaprActorsError(Exception):
 
 class ActorConfigError(DaprActorsError, ValueError):
     """A setting, actor class or decorator is invalid; raised when the app is defined."""
+
+
+class MultipleWorkersError(DaprActorsError, RuntimeError):
+    """The app runs as several worker processes behind one sidecar; raised when the runtime's
+    lifespan starts, so the server exits instead of losing acknowledged writes."""
+
+    def __init__(self, count: int, evidence: str) -> None:
+        super().__init__(
+            f"this app runs as {count} worker processes ({evidence}), but each sidecar must "
+            "front exactly one: daprd places an actor on one app address and cannot tell the "
+            "workers behind it apart, so each worker would keep its own copy of the actor's "
+            "state and acknowledged writes would be lost. Run one worker per sidecar (no "
+            "--workers or -w, WEB_CONCURRENCY unset or 1) and scale out with more app + "
+            "sidecar pairs; or opt in with ActorRuntime(multiple_workers=True), which turns the "
+            "state cache off (README, State)"
+        )
+        self.count = count
+        self.evidence = evidence
 
 
 class StateKeyNotFound(DaprActorsError, KeyError):

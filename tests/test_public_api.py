@@ -28,6 +28,7 @@ EXPECTED = {
     "DaprActorsError",
     "InvalidActorRequest",
     "InvalidApiToken",
+    "MultipleWorkersError",
     "Reminder",
     "RequestBodyTooLarge",
     "SidecarClient",

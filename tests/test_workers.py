@@ -1,0 +1,158 @@
+"""Real ``uvicorn --workers 2`` behind the dev sidecar: refused by default, and with
+``multiple_workers=True`` no acknowledged increment is lost.
+
+Without the opt-in each worker caches an actor's state, and successive calls to one actor reach
+different workers (issue #9). With it, state is read in every turn, and the sidecar's
+per-actor lock (daprd's, or the dev sidecar's ``ActorTable.call``) keeps one turn at a time
+across the workers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import aiohttp
+
+from .helpers import ROOT, free_port, listening
+
+APP = """
+import os
+
+from dapr_actors_fastapi import Actor, ActorRuntime, method
+from fastapi import FastAPI
+
+runtime = ActorRuntime({settings})
+
+
+@runtime.actor("counter")
+class Counter(Actor):
+    @method
+    async def increment(self) -> dict[str, int]:
+        count = await self.state.get("count", int, default=0) + 1
+        await self.state.set("count", count)
+        return {{"count": count, "pid": os.getpid()}}
+
+
+app = FastAPI(lifespan=runtime.lifespan)
+app.include_router(runtime.router)
+"""
+
+
+def uvicorn_workers(
+    folder: Path, settings: str, port: int, sidecar_port: int = 3500
+) -> subprocess.Popen[bytes]:
+    """``uvicorn app:app --workers 2`` on ``port``, the app written into ``folder``."""
+    (folder / "app.py").write_text(textwrap.dedent(APP.format(settings=settings)))
+    return subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "app:app", "--workers", "2", f"--port={port}"],
+        cwd=folder,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "PYTHONUNBUFFERED": "1",
+            "DAPR_HTTP_PORT": str(sidecar_port),
+        },
+    )
+
+
+def dev_sidecar(app_port: int, sidecar_port: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dapr_actors_fastapi.sidecar.cli",
+            "sidecar",
+            f"--app-url=http://127.0.0.1:{app_port}",
+            f"--dapr-http-port={sidecar_port}",
+            "--state-db=:memory:",
+            "--log-level=warning",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+@contextmanager
+def stopped_at_exit(*processes: subprocess.Popen[bytes]) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=20)
+            if process.stdout is not None:
+                process.stdout.close()
+
+
+def wait_listening(port: int, process: subprocess.Popen[bytes], what: str) -> None:
+    deadline = time.monotonic() + 30
+    while not listening(port):
+        if process.poll() is not None or time.monotonic() > deadline:
+            output = process.stdout.read().decode() if process.stdout else ""
+            raise AssertionError(f"{what} did not start:\n{output}")
+        time.sleep(0.05)  # a connect poll with a deadline; nothing to wait on instead
+
+
+def test_uvicorn_with_two_workers_is_refused(tmp_path: Path) -> None:
+    server = uvicorn_workers(tmp_path, "", free_port())
+    with stopped_at_exit(server):
+        output, _ = server.communicate(timeout=60)
+    text = output.decode()
+    assert "MultipleWorkersError" in text, text
+    assert "this app runs as 2 worker processes (uvicorn --workers 2)" in text
+    assert "Run one worker per sidecar" in text
+    assert "ActorRuntime(multiple_workers=True)" in text
+    assert "Application startup failed" in text
+    # uvicorn's supervisor stops once a worker fails its start-up, but (uvicorn 0.55) exits 0
+    # when running several workers: it only exits 3 for a single one (uvicorn/main.py).
+    assert server.returncode is not None
+
+
+ACTORS, CALLS_EACH, IN_FLIGHT = 4, 75, 40
+
+
+def test_two_workers_opted_in_lose_no_increment(tmp_path: Path) -> None:
+    app_port, sidecar_port = free_port(), free_port()
+    server = uvicorn_workers(tmp_path, "multiple_workers=True", app_port, sidecar_port)
+    sidecar = dev_sidecar(app_port, sidecar_port)
+    with stopped_at_exit(sidecar, server):
+        wait_listening(app_port, server, "uvicorn --workers 2")
+        wait_listening(sidecar_port, sidecar, "the dev sidecar")
+        served_by = asyncio.run(asyncio.wait_for(increments(sidecar_port), timeout=120))
+    # Both workers served, so calls to one actor crossed processes.
+    assert len(set().union(*served_by.values())) == 2, served_by
+
+
+async def increments(sidecar_port: int) -> dict[str, set[int]]:
+    """CALLS_EACH increments of each of ACTORS counters, IN_FLIGHT at a time, through the
+    sidecar; checks each saved count and returns the worker pids that served each actor."""
+    limit = asyncio.Semaphore(IN_FLIGHT)
+    base = f"http://127.0.0.1:{sidecar_port}/v1.0/actors/counter"
+    served_by: dict[str, set[int]] = {f"c{n}": set() for n in range(ACTORS)}
+
+    async def increment(http: aiohttp.ClientSession, actor_id: str) -> None:
+        async with limit, http.post(f"{base}/{actor_id}/method/increment") as response:
+            assert response.status == 200, await response.text()
+            served_by[actor_id].add((await response.json())["pid"])
+
+    connector = aiohttp.TCPConnector(limit=IN_FLIGHT)
+    async with aiohttp.ClientSession(connector=connector) as http:
+        calls = [increment(http, actor_id) for actor_id in served_by for _ in range(CALLS_EACH)]
+        await asyncio.gather(*calls)
+        for actor_id in served_by:
+            async with http.get(f"{base}/{actor_id}/state/count") as saved:
+                assert await saved.json() == CALLS_EACH, actor_id
+    return served_by
