@@ -15,6 +15,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,6 +44,20 @@ class Counter(Actor):
 
 app = FastAPI(lifespan=runtime.lifespan)
 app.include_router(runtime.router)
+
+
+@app.get("/pid")
+async def pid() -> int:
+    return os.getpid()
+
+
+@app.middleware("http")
+async def one_request_per_connection(request, call_next):
+    # Each call then comes on a new connection, which either worker may accept: without this
+    # the sidecar's keep-alive connections can all land on one worker.
+    response = await call_next(request)
+    response.headers["Connection"] = "close"
+    return response
 """
 
 
@@ -97,6 +112,18 @@ def stopped_at_exit(*processes: subprocess.Popen[bytes]) -> Iterator[None]:
                 process.stdout.close()
 
 
+def wait_for_workers(port: int, count: int) -> None:
+    """Until ``count`` different processes have answered on ``port`` (each request on a new
+    connection, which the kernel hands to any worker that accepts)."""
+    seen: set[int] = set()
+    deadline = time.monotonic() + 30
+    while len(seen) < count:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"only workers {seen} answered on port {port} within 30 s")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/pid", timeout=5) as answer:
+            seen.add(int(answer.read()))
+
+
 def wait_listening(port: int, process: subprocess.Popen[bytes], what: str) -> None:
     deadline = time.monotonic() + 30
     while not listening(port):
@@ -127,11 +154,14 @@ ACTORS, CALLS_EACH, IN_FLIGHT = 4, 75, 40
 def test_two_workers_opted_in_lose_no_increment(tmp_path: Path) -> None:
     app_port, sidecar_port = free_port(), free_port()
     server = uvicorn_workers(tmp_path, "multiple_workers=True", app_port, sidecar_port)
-    sidecar = dev_sidecar(app_port, sidecar_port)
-    with stopped_at_exit(sidecar, server):
+    with stopped_at_exit(server):
         wait_listening(app_port, server, "uvicorn --workers 2")
-        wait_listening(sidecar_port, sidecar, "the dev sidecar")
-        served_by = asyncio.run(asyncio.wait_for(increments(sidecar_port), timeout=120))
+        # The sidecar's connections spread over the workers only if both accept by then.
+        wait_for_workers(app_port, 2)
+        sidecar = dev_sidecar(app_port, sidecar_port)
+        with stopped_at_exit(sidecar):
+            wait_listening(sidecar_port, sidecar, "the dev sidecar")
+            served_by = asyncio.run(asyncio.wait_for(increments(sidecar_port), timeout=120))
     # Both workers served, so calls to one actor crossed processes.
     assert len(set().union(*served_by.values())) == 2, served_by
 
