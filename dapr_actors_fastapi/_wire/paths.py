@@ -1,5 +1,6 @@
-"""Paths of the sidecar's HTTP API (docs/protocol.md §7, §8.1), quoted so that a name reaches
-daprd as exactly that name: every character that would change the path is escaped once."""
+"""Paths of the sidecar's HTTP API (docs/protocol.md §7, §8.1) and of the callbacks a sidecar
+sends the app (§4), quoted so that a name arrives as exactly that name: every character that
+would change the path is escaped once, so ``a%62`` stays ``a%62`` and never becomes ``ab``."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from urllib.parse import quote, urlencode
 
 QueryParams = Mapping[str, Any] | Sequence[tuple[str, Any]]
 Recurrences = Literal["reminders", "timers"]
+CallbackRoute = Literal["remind", "timer"]
 
 
 def actor_path(actor_type: str, actor_id: str) -> str:
@@ -25,6 +27,23 @@ def actor_method_path(actor_type: str, actor_id: str, method: str) -> str:
 def recurrence_path(actor_type: str, actor_id: str, collection: Recurrences, name: str) -> str:
     """``…/reminders/{name}`` or ``…/timers/{name}`` of one actor (§7.4, §7.5)."""
     return f"{actor_path(actor_type, actor_id)}/{collection}/{quote(name, safe='')}"
+
+
+def actor_callback_path(actor_type: str, actor_id: str) -> str:
+    """``/actors/{type}/{id}``, the app's deactivation route (§4.4)."""
+    return f"/actors/{quote(actor_type, safe='')}/{quote(actor_id, safe='')}"
+
+
+def method_callback_path(actor_type: str, actor_id: str, method: str) -> str:
+    """``/actors/{type}/{id}/method/{method}`` on the app (§4.1)."""
+    return f"{actor_callback_path(actor_type, actor_id)}/method/{quote(method, safe='')}"
+
+
+def recurrence_callback_path(
+    actor_type: str, actor_id: str, route: CallbackRoute, name: str
+) -> str:
+    """``/actors/{type}/{id}/method/remind/{name}`` or ``…/method/timer/{name}`` (§4.2, §4.3)."""
+    return f"{actor_callback_path(actor_type, actor_id)}/method/{route}/{quote(name, safe='')}"
 
 
 def invocation_path(

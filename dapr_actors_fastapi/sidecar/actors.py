@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._wire.paths import actor_callback_path
 from .._wire.turn_queue import TurnQueue
 from ..durations import SECOND, parse_go_duration
 from ..exceptions import StackDepthExceeded
@@ -120,7 +121,7 @@ class ActiveActor(TurnQueue):
 class Callback:
     """One call into the app within an actor's turn."""
 
-    path: str  # e.g. /actors/t/i/method/m?query
+    path: str  # percent-encoded, e.g. /actors/t/i/method/m?query
     headers: list[tuple[str, str]]
     body: bytes
     chain: str | None = None  # the reentrancy chain the call belongs to
@@ -214,7 +215,7 @@ class ActorTable:
         # daprd sends DELETE once and only logs failures (§4.4).
         try:
             response = await self._channel.request(
-                "DELETE", f"/actors/{actor_type}/{actor_id}", [], b""
+                "DELETE", actor_callback_path(actor_type, actor_id), [], b""
             )
         except AppUnreachable as error:
             logger.warning("deactivating %s/%s failed: %s", actor_type, actor_id, error)

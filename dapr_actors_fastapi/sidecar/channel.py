@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+import yarl
 from multidict import CIMultiDict
 
 logger = logging.getLogger("dapr_actors_fastapi.sidecar")
@@ -144,7 +145,11 @@ class AppChannel(PassthroughClient):
     async def request(
         self, method: str, path: str, headers: Iterable[tuple[str, str]], body: bytes
     ) -> AppResponse:
-        """Send one request to the app; ``AppUnreachable`` when it cannot be reached."""
+        """Send one request to the app; ``AppUnreachable`` when it cannot be reached.
+
+        ``path`` is already percent-encoded (``_wire/paths.py``) and goes out byte for byte:
+        yarl would otherwise unescape ``%62`` to ``b`` and the app would read another name.
+        """
         assert self._session is not None, "AppChannel.open() first"
         outgoing = forwardable(headers)
         if self._token is not None:
@@ -152,7 +157,7 @@ class AppChannel(PassthroughClient):
         try:
             async with self._session.request(
                 method,
-                self.base_url + path,
+                yarl.URL(self.base_url + path, encoded=True),
                 headers=outgoing,
                 data=body,
                 allow_redirects=False,

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from .._wire.paths import CallbackRoute, recurrence_callback_path
 from .actors import ActorTable, Callback, HostedType, is_truthy
 from .channel import AppResponse, AppUnreachable
 from .errors import DaprError, malformed
@@ -313,9 +314,9 @@ class Scheduler:
 
     async def _deliver(self, job: Job, hosted: HostedType) -> bool:
         """Deliver ``job``; ``True`` when its handler asked to cancel it."""
-        route = "remind" if job.kind == "reminder" else "timer"
+        route: CallbackRoute = "remind" if job.kind == "reminder" else "timer"
         callback = Callback(
-            f"/actors/{job.actor_type}/{job.actor_id}/method/{route}/{job.name}",
+            recurrence_callback_path(job.actor_type, job.actor_id, route, job.name),
             [("Content-Type", "application/json")],
             job.callback_body(),
         )

@@ -24,6 +24,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from .._wire.names import is_valid_name
+from .._wire.paths import method_callback_path
 from .actors import (
     REENTRANCY_HEADER,
     ActorsConfig,
@@ -148,8 +149,10 @@ class Sidecar:
             ("dapr-caller-app-id", self.settings.app_id),
             ("dapr-caller-namespace", self.settings.namespace),
         ]
-        query = request.url.query
-        path = f"/actors/{actor_type}/{actor_id}/method/{method}" + (f"?{query}" if query else "")
+        path = method_callback_path(actor_type, actor_id, method)
+        query = request.scope["query_string"]
+        if query:
+            path += "?" + query.decode("latin-1")  # as the caller encoded it
         body = await read_body(request, self.settings.max_body_size)
         callback = Callback(path, headers, body, reentrancy_id)
         try:
