@@ -41,8 +41,8 @@ from .errors import INSTANCE_MISSING, DaprError, actor_invoke_failed, bad_reques
 from .invoke import AnyVerb, ServiceInvoker
 from .scheduler import Scheduler
 from .settings import SidecarSettings
-from .state import parse_transaction, state_key
-from .store import StateStore
+from .state import parse_transaction
+from .store import StateKey, StateStore
 
 logger = logging.getLogger("dapr_actors_fastapi.sidecar")
 
@@ -168,14 +168,16 @@ class Sidecar:
         actor_type, actor_id = _actor_path(request)
         if not self.actors.is_active(actor_type, actor_id):
             raise INSTANCE_MISSING
-        prefix = state_key(self.settings.app_id, actor_type, actor_id, "")
-        writes = parse_transaction(await read_body(request, self.settings.max_body_size), prefix)
+        body = await read_body(request, self.settings.max_body_size)
+        writes = parse_transaction(
+            body, lambda key: StateKey(self.settings.app_id, actor_type, actor_id, key)
+        )
         self.store.apply(writes, time.time())
         return Response(status_code=204)
 
     async def get_state(self, request: Request) -> Response:
         actor_type, actor_id = _actor_path(request)
-        key = state_key(self.settings.app_id, actor_type, actor_id, request.path_params["key"])
+        key = StateKey(self.settings.app_id, actor_type, actor_id, request.path_params["key"])
         stored = self.store.get(key, time.time())
         if stored is None:
             return Response(status_code=204)

@@ -10,15 +10,14 @@ before anything is written (daprd answers some of them with a 500).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from .errors import malformed
-from .store import StateWrite
+from .store import StateKey, StateWrite
 
-
-def state_key(app_id: str, actor_type: str, actor_id: str, key: str) -> str:
-    """The store key daprd uses (docs/protocol.md §7.7)."""
-    return f"{app_id}||{actor_type}||{actor_id}||{key}"
+KeyOf = Callable[[str], StateKey]
+"""Where one of the transaction's keys lives: the actor's own ``StateKey`` for it."""
 
 
 def go_json(value: Any) -> bytes:
@@ -37,7 +36,7 @@ def go_json(value: Any) -> bytes:
     return text.encode()
 
 
-def parse_transaction(body: bytes, key_prefix: str) -> list[StateWrite]:
+def parse_transaction(body: bytes, key_of: KeyOf) -> list[StateWrite]:
     """The writes of a state transaction body, or a ``DaprError`` naming what is wrong."""
     try:
         operations = json.loads(body) if body.strip() else None
@@ -48,10 +47,10 @@ def parse_transaction(body: bytes, key_prefix: str) -> list[StateWrite]:
             "a state transaction is a JSON array of operations, e.g. "
             '[{"operation": "upsert", "request": {"key": "k", "value": 1}}]'
         )
-    return [_parse_operation(op, index, key_prefix) for index, op in enumerate(operations)]
+    return [_parse_operation(op, index, key_of) for index, op in enumerate(operations)]
 
 
-def _parse_operation(operation: Any, index: int, key_prefix: str) -> StateWrite:
+def _parse_operation(operation: Any, index: int, key_of: KeyOf) -> StateWrite:
     where = f"operation {index}"
     if not isinstance(operation, dict):
         raise malformed(f"{where} must be an object with 'operation' and 'request'")
@@ -70,9 +69,9 @@ def _parse_operation(operation: Any, index: int, key_prefix: str) -> StateWrite:
     if etag is not None and not isinstance(etag, str):
         raise malformed(f"{where}: etag must be a string")
     if kind == "delete":
-        return StateWrite(key_prefix + key, None)
+        return StateWrite(key_of(key), None)
     return StateWrite(
-        key_prefix + key, go_json(request.get("value")), _ttl(request.get("metadata"), where)
+        key_of(key), go_json(request.get("value")), _ttl(request.get("metadata"), where)
     )
 
 

@@ -1,24 +1,36 @@
 """SQLite persistence for the dev sidecar: actor state and reminders.
 
-Keys follow daprd's layout, ``appId||type||id||key`` (docs/protocol.md §7.7), so state written here
-reads like state a real Dapr state store holds. A file database survives restarts; ``:memory:``
-is for tests. The sidecar is single-threaded asyncio and every statement is short, so the
-connection is used directly from the event loop; a transaction's writes commit together or
-not at all.
+A value is keyed by its four parts (app id, actor type, actor id, key) in separate columns.
+daprd joins them as ``appId||type||id||key`` (docs/protocol.md §7.7), which is ambiguous: actor
+``x`` writing key ``y||z`` and actor ``x||y`` reading key ``z`` meet on one row. Older versions
+of this store used that joined key in the table ``actor_state``; such a file is migrated when it
+is opened (see ``_migrate_joined_keys``).
+
+A file database survives restarts; ``:memory:`` is for tests. The sidecar is single-threaded
+asyncio and every statement is short, so the connection is used directly from the event loop; a
+transaction's writes commit together or not at all.
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import astuple, dataclass
 from pathlib import Path
+from typing import NamedTuple
+
+logger = logging.getLogger("dapr_actors_fastapi.sidecar")
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS actor_state (
-    key TEXT PRIMARY KEY,
+CREATE TABLE IF NOT EXISTS actor_values (
+    app_id TEXT NOT NULL,
+    actor_type TEXT NOT NULL,
+    actor_id TEXT NOT NULL,
+    key TEXT NOT NULL,
     value BLOB NOT NULL,
-    expires_at REAL
+    expires_at REAL,
+    PRIMARY KEY (app_id, actor_type, actor_id, key)
 );
 CREATE TABLE IF NOT EXISTS reminders (
     app_id TEXT NOT NULL,
@@ -36,16 +48,29 @@ CREATE TABLE IF NOT EXISTS reminders (
 );
 """
 
+_KEY_MATCHES = "app_id = ? AND actor_type = ? AND actor_id = ? AND key = ?"
+_JOINED_KEYS_TABLE = "actor_state"  # the layout before actor_values, migrated on open
+_SEPARATOR = "||"
+
 _REMINDER_COLUMNS = (
     "actor_type, actor_id, name, data, due_time, period, ttl, next_due, remaining, expires_at"
 )
+
+
+class StateKey(NamedTuple):
+    """Where one value lives: its actor and its key, each part on its own."""
+
+    app_id: str
+    actor_type: str
+    actor_id: str
+    key: str
 
 
 @dataclass(frozen=True, slots=True)
 class StateWrite:
     """One operation of a state transaction: ``value`` ``None`` deletes the key."""
 
-    key: str
+    key: StateKey
     value: bytes | None
     ttl_seconds: int | None = None
 
@@ -84,14 +109,61 @@ class StateStore:
                 self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
+            self._migrate_joined_keys()
         except BaseException:
             self._db.close()  # a file that is not a database must not leave a connection open
             raise
 
-    def get(self, key: str, now: float) -> StoredValue | None:
+    def _migrate_joined_keys(self) -> None:
+        """Move the rows of an older file's ``actor_state`` (one ``app||type||id||key`` column)
+        into ``actor_values``, in one transaction, and drop that table.
+
+        A joined key is split at its first three separators: that is how each row reads unless
+        an app id, actor type or actor id itself held ``||``, the very case the old layout could
+        not tell apart. A value already in ``actor_values`` is kept.
+        """
+        found = self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (_JOINED_KEYS_TABLE,)
+        ).fetchone()
+        if found is None:
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            rows = self._db.execute(
+                f"SELECT key, value, expires_at FROM {_JOINED_KEYS_TABLE}"
+            ).fetchall()
+            moved = [
+                (joined, parts, value, expires_at)
+                for joined, value, expires_at in rows
+                if len(parts := str(joined).split(_SEPARATOR, 3)) == 4
+            ]
+            self._db.executemany(
+                "INSERT OR IGNORE INTO actor_values "
+                "(app_id, actor_type, actor_id, key, value, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                [(*parts, value, expires_at) for _, parts, value, expires_at in moved],
+            )
+            self._db.executemany(
+                f"DELETE FROM {_JOINED_KEYS_TABLE} WHERE key = ?", [(row[0],) for row in moved]
+            )
+            if len(moved) == len(rows):
+                self._db.execute(f"DROP TABLE {_JOINED_KEYS_TABLE}")
+            else:  # not written by this package: left where they are
+                logger.warning(
+                    "%s: %d rows of the old table %r have no app||type||id||key key; left there",
+                    self.path,
+                    len(rows) - len(moved),
+                    _JOINED_KEYS_TABLE,
+                )
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+        logger.info("%s: moved %d actor state values to the current layout", self.path, len(moved))
+
+    def get(self, key: StateKey, now: float) -> StoredValue | None:
         """The value under ``key``, or ``None`` if absent or expired at ``now``."""
         row = self._db.execute(
-            "SELECT value, expires_at FROM actor_state WHERE key = ?", (key,)
+            f"SELECT value, expires_at FROM actor_values WHERE {_KEY_MATCHES}", key
         ).fetchone()
         if row is None or (row[1] is not None and row[1] <= now):
             return None
@@ -103,14 +175,14 @@ class StateStore:
         try:
             for write in writes:
                 if write.value is None:
-                    self._db.execute("DELETE FROM actor_state WHERE key = ?", (write.key,))
+                    self._db.execute(f"DELETE FROM actor_values WHERE {_KEY_MATCHES}", write.key)
                 else:
                     expires = None if write.ttl_seconds is None else now + write.ttl_seconds
                     self._db.execute(
-                        "INSERT INTO actor_state (key, value, expires_at) VALUES (?, ?, ?) "
-                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value, "
-                        "expires_at = excluded.expires_at",
-                        (write.key, write.value, expires),
+                        "INSERT OR REPLACE INTO actor_values "
+                        "(app_id, actor_type, actor_id, key, value, expires_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?)",
+                        (*write.key, write.value, expires),
                     )
         except BaseException:
             self._db.execute("ROLLBACK")

@@ -25,10 +25,12 @@ from ..helpers import make_app, poll_until, serve
 async def cluster(
     runtime: ActorRuntime, **settings: Any
 ) -> AsyncIterator[tuple[aiohttp.ClientSession, str]]:
-    """App and dev sidecar on ephemeral ports; yields a session on the sidecar and its URL."""
+    """App and dev sidecar on ephemeral ports; yields a session on the sidecar and its URL.
+    State lives in memory unless ``state_db`` names a file."""
     app = make_app(runtime)
+    settings.setdefault("state_db", ":memory:")
     async with serve(app) as app_url:
-        sidecar = create_app(SidecarSettings(app_url=app_url, state_db=":memory:", **settings))
+        sidecar = create_app(SidecarSettings(app_url=app_url, **settings))
         async with serve(sidecar) as sidecar_url, aiohttp.ClientSession(sidecar_url) as http:
             await until_ready(http)
             yield http, sidecar_url
