@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .._wire.paths import CallbackRoute, recurrence_callback_path
+from .._wire.strict_json import from_go_json
 from .actors import ActorTable, Callback, HostedType, is_truthy
 from .channel import AppResponse, AppUnreachable
 from .errors import DaprError, malformed
@@ -98,7 +99,7 @@ class Registration:
     @classmethod
     def parse(cls, body: bytes) -> Registration:
         try:
-            decoded = json.loads(body) if body.strip() else {}
+            decoded = from_go_json(body) if body.strip() else {}
         except ValueError as error:
             raise malformed(f"body is not JSON: {error}") from None
         if not isinstance(decoded, dict):

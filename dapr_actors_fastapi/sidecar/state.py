@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from .._wire.strict_json import from_go_json
 from .errors import malformed
 from .store import StateKey, StateWrite
 
@@ -39,7 +40,7 @@ def go_json(value: Any) -> bytes:
 def parse_transaction(body: bytes, key_of: KeyOf) -> list[StateWrite]:
     """The writes of a state transaction body, or a ``DaprError`` naming what is wrong."""
     try:
-        operations = json.loads(body) if body.strip() else None
+        operations = from_go_json(body) if body.strip() else None
     except ValueError as error:
         raise malformed(f"body is not JSON: {error}") from None
     if not isinstance(operations, list):
