@@ -114,7 +114,10 @@ class Registration:
         overwrite = fields.get("overwrite", True)
         if not isinstance(overwrite, bool):
             raise malformed(f"overwrite must be true or false, got {overwrite!r}")
-        data = go_json(fields["data"]) if "data" in fields else None
+        try:
+            data = go_json(fields["data"]) if "data" in fields else None
+        except ValueError as error:
+            raise malformed(f"data: {error}") from None
         return cls(
             strings["duetime"],
             strings["period"],
@@ -357,7 +360,14 @@ class Scheduler:
             if job.remaining <= 0:
                 self._finish(job)
                 return
-        job.next_due = job.period.after(job.next_due)
+        try:
+            job.next_due = job.period.after(job.next_due)
+        except (OverflowError, ValueError):
+            logger.warning(
+                "%s %s/%s/%s: the next fire is past the year 9999", job.kind, *job.key[1:]
+            )
+            self._finish(job)
+            return
         if job.expires_at is not None and job.next_due > job.expires_at:
             self._finish(job)
             return

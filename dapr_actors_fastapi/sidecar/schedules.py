@@ -9,8 +9,9 @@ different things (docs/protocol.md §9.5–9.6):
 * timer ``dueTime``/``ttl``: ISO 8601 duration (calendar parts allowed), Go duration or
   RFC 3339 instant; timer ``period`` allows calendar parts too, and ``R0/`` is an error.
 
-Every error is a ``ValueError`` that names the field, the value and the accepted forms.
-Times are Unix seconds (floats).
+Every error is a ``ValueError`` that names the field, the value and the accepted forms. A time
+that falls outside years 1–9999 (``P99999999999D``), or a period whose next fire would, is
+refused as out of range. Times are Unix seconds (floats).
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from ..durations import SECOND, ISODuration, parse_go_duration, parse_iso8601_duration
+
+_EARLIEST = datetime(1, 1, 2, tzinfo=UTC).timestamp()
+_LATEST = datetime(9999, 12, 31, tzinfo=UTC).timestamp()
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,13 +77,36 @@ def _rfc3339(text: str) -> float | None:
         return None
 
 
-def _iso_offset(iso: ISODuration, start: float) -> float:
-    moment = (
-        add_date(start, iso.years, iso.months, iso.days)
-        if (iso.years or iso.months or iso.days)
-        else start
-    )
-    return moment + iso.nanoseconds / SECOND
+def _iso_offset(field: str, text: str, iso: ISODuration, start: float) -> float:
+    try:
+        moment = (
+            add_date(start, iso.years, iso.months, iso.days)
+            if (iso.years or iso.months or iso.days)
+            else start
+        )
+    except (OverflowError, ValueError):
+        raise _out_of_range(field, text) from None
+    return _in_range(field, text, moment + iso.nanoseconds / SECOND)
+
+
+def _in_range(field: str, text: str, moment: float) -> float:
+    """``moment`` if it lies within years 1–9999, where times can be computed and stored."""
+    if not _EARLIEST <= moment <= _LATEST:
+        raise _out_of_range(field, text)
+    return moment
+
+
+def _out_of_range(field: str, text: str) -> ValueError:
+    return ValueError(f"{field} {text!r} is out of range: it reaches outside the years 1-9999")
+
+
+def _check_next_fire(period: Period, text: str, first: float) -> None:
+    """Refuse a period whose first repeat could not be computed (``P9999Y``)."""
+    try:
+        moment = period.after(first)
+    except (OverflowError, ValueError):
+        raise _out_of_range("period", text) from None
+    _in_range("period", text, moment)
 
 
 def reminder_point(field: str, text: str, start: float) -> float:
@@ -88,9 +115,11 @@ def reminder_point(field: str, text: str, start: float) -> float:
     if instant is not None:
         return instant
     try:
-        return start + parse_go_duration(text) / SECOND
+        offset = parse_go_duration(text)
     except ValueError:
         pass
+    else:
+        return _in_range(field, text, start + offset / SECOND)
     try:
         iso = parse_iso8601_duration(text)
     except ValueError:
@@ -99,7 +128,7 @@ def reminder_point(field: str, text: str, start: float) -> float:
         ) from None
     if iso.repetitions > 0:
         raise ValueError(f"{field} {text!r}: repeats not supported for due time")
-    return _iso_offset(iso, start)
+    return _iso_offset(field, text, iso, start)
 
 
 def timer_point(field: str, text: str, start: float) -> float:
@@ -111,11 +140,13 @@ def timer_point(field: str, text: str, start: float) -> float:
     if iso is not None:
         if iso.repetitions != -1:
             raise ValueError(f"{field} {text!r}: repetitions are not allowed")
-        return _iso_offset(iso, start)
+        return _iso_offset(field, text, iso, start)
     try:
-        return start + parse_go_duration(text) / SECOND
+        offset = parse_go_duration(text)
     except ValueError:
         pass
+    else:
+        return _in_range(field, text, start + offset / SECOND)
     instant = _rfc3339(text)
     if instant is None:
         raise _invalid(field, text, "an ISO 8601 duration, a Go duration or an RFC 3339 time")
@@ -155,6 +186,7 @@ def reminder_schedule(due_time: str, period: str, ttl: str, now: float) -> Sched
         if spec.is_zero or spec.nanoseconds < 0:
             raise ValueError(f"period {period!r} must be longer than zero")
         repetitions = count if count > 0 else None  # R0/ and R-1/ mean unbounded in daprd
+        _check_next_fire(spec, period, first)
     expires = None
     if ttl:
         if not period:
@@ -178,6 +210,7 @@ def timer_schedule(due_time: str, period: str, ttl: str, now: float) -> Schedule
             spec, repetitions = None, 1  # Rn with a zero duration fires once (§9.6)
         else:
             repetitions = count if count > 0 else None
+            _check_next_fire(spec, period, first)
     expires = None
     if ttl:
         expires = timer_point("ttl", ttl, first)

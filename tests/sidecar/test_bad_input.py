@@ -85,3 +85,63 @@ async def test_registration_data_json_cannot_carry_is_refused(
     async with http.get(f"{ACTOR}/reminders/r") as r:
         assert r.status == 404  # nothing was registered
     await still_serving(http)
+
+
+DEEP = "[" * 100_000 + "]" * 100_000
+DEEP_DATA = f'{{"dueTime":"1h","callback":"tick","data":{DEEP}}}'
+
+
+def registration(field: str, value: str) -> str:
+    times = {"dueTime": "1h", "callback": "tick", field: value}
+    if field == "ttl":
+        times["period"] = "1h"
+    return "{" + ",".join(f'"{name}":"{text}"' for name, text in times.items()) + "}"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "code", "named"),
+    [
+        ("/state", upsert(DEEP), "ERR_MALFORMED_REQUEST", "nested too deeply"),
+        ("/reminders/r", DEEP_DATA, "ERR_MALFORMED_REQUEST", "nested too deeply"),
+        ("/timers/t", DEEP_DATA, "ERR_MALFORMED_REQUEST", "nested too deeply"),
+        (
+            "/state",
+            b'[{"operation":"upsert","request":{"key":"k","value":1,'
+            b'"metadata":{"ttlInSeconds":"' + b"9" * 400 + b'"}}}]',
+            "ERR_MALFORMED_REQUEST",
+            "ttlInSeconds",
+        ),
+        ("/state", upsert("1", key=r'"\ud800"'), "ERR_MALFORMED_REQUEST", "surrogate"),
+        ("/state", upsert(r'"a\udfffb"'), "ERR_MALFORMED_REQUEST", "surrogate"),
+        ("/reminders/r", r'{"dueTime":"1h","data":"\ud800"}', "ERR_MALFORMED_REQUEST", "surrogate"),
+        *(
+            ("/reminders/r", registration(field, value), "ERR_ACTOR_REMINDER_CREATE", field)
+            for field, value in [
+                ("dueTime", "P99999999999D"),
+                ("period", "PT99999999999999999H"),
+                ("period", "R5/PT99999999999999999H"),
+                ("ttl", "P99999999999D"),
+            ]
+        ),
+        *(
+            ("/timers/t", registration(field, value), "ERR_ACTOR_TIMER_CREATE", field)
+            for field, value in [
+                ("dueTime", "P99999999999D"),
+                ("dueTime", "P9999999999Y"),
+                ("period", "P99999999999D"),
+                ("period", "P9999Y"),
+                ("ttl", "P99999999999D"),
+            ]
+        ),
+    ],
+)
+async def test_bad_input_is_4xx_naming_the_problem(
+    http: aiohttp.ClientSession, path: str, body: str | bytes, code: str, named: str
+) -> None:
+    async with http.put(f"{ACTOR}{path}", data=body) as r:
+        assert r.headers["content-type"] == "application/json", await r.text()
+        error = await r.json()
+        assert r.status == 400, error
+        assert error["errorCode"] == code
+        assert named in error["message"]
+    await still_serving(http)
