@@ -39,9 +39,10 @@ from .bodies import read_body
 from .channel import AppChannel, AppUnreachable
 from .errors import INSTANCE_MISSING, DaprError, actor_invoke_failed, bad_request
 from .invoke import AnyVerb, ServiceInvoker
+from .routing import EscapedPathRoute, not_served, not_served_paths
 from .scheduler import Scheduler
 from .settings import SidecarSettings
-from .state import parse_transaction
+from .state import is_text, parse_transaction
 from .store import StateKey, StateStore
 
 logger = logging.getLogger("dapr_actors_fastapi.sidecar")
@@ -177,7 +178,8 @@ class Sidecar:
 
     async def get_state(self, request: Request) -> Response:
         actor_type, actor_id = _actor_path(request)
-        key = StateKey(self.settings.app_id, actor_type, actor_id, request.path_params["key"])
+        name = _utf8(request.path_params["key"], "key")
+        key = StateKey(self.settings.app_id, actor_type, actor_id, name)
         stored = self.store.get(key, time.time())
         if stored is None:
             return Response(status_code=204)
@@ -258,13 +260,21 @@ def _name(name: str, what: str) -> str:
     """``name`` if daprd's ``ValidateName`` accepts it, else 400 ``ERR_BAD_REQUEST``."""
     if not is_valid_name(name):
         raise bad_request(f"invalid {what}: {name!r}")
-    return name
+    return _utf8(name, what)
 
 
 def _method_name(method: str) -> str:
     if not method or _INVALID_METHOD.search(method) or ".." in method.split("/"):
         raise bad_request(f"invalid method: {method!r}")
-    return method
+    return _utf8(method, "method")
+
+
+def _utf8(name: str, what: str) -> str:
+    """``name`` unless its escapes decoded to bytes that are not UTF-8 (``%FF``)."""
+    if not is_text(name):
+        shown = name.encode("utf-8", "surrogateescape")
+        raise bad_request(f"invalid {what}: {shown!r} is not UTF-8 once unescaped")
+    return name
 
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -289,7 +299,7 @@ def create_app(settings: SidecarSettings) -> Starlette:
         return handle
 
     def actor_route(suffix: str, endpoint: Endpoint, *methods: str) -> Route:
-        return Route(
+        return EscapedPathRoute(
             "/v1.0/actors/{actor_type}/{actor_id}" + suffix,
             guarded(endpoint, actors=True),
             methods=list(methods),
@@ -311,6 +321,7 @@ def create_app(settings: SidecarSettings) -> Starlette:
         actor_route("/reminders/{name}", sidecar.delete_reminder, "DELETE"),
         actor_route("/timers/{name}", sidecar.create_timer, "POST", "PUT"),
         actor_route("/timers/{name}", sidecar.delete_timer, "DELETE"),
+        *(Route(path, AnyVerb(guarded(not_served))) for path in not_served_paths()),
         # Anything unmatched, including an unmatched verb on a known route, falls through to
         # service invocation, as in daprd (docs/protocol.md §7.0, §8.1); AnyVerb lets every verb in.
         Route("/{path:path}", AnyVerb(guarded(sidecar.invoker.handle))),

@@ -13,6 +13,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+import yarl
 from fastapi import Request
 
 from dapr_actors_fastapi import Actor, ActorRuntime, current_turn, method
@@ -390,3 +391,62 @@ async def test_unknown_routes_fall_through_to_invocation_errors(sidecar: Any) ->
     async with http.patch("/v1.0/actors/stormtrooper/1/method/shoot") as r:
         assert r.status == 404
         assert (await r.json())["errorCode"] == "ERR_DIRECT_INVOKE"
+
+
+async def raw(http: aiohttp.ClientSession, verb: str, path: str) -> tuple[int, Any]:
+    """``path`` sent exactly as written: no client re-encoding or dot-segment removal."""
+    async with http.request(verb, yarl.URL(path, encoded=True)) as r:
+        return r.status, await r.json()
+
+
+@pytest.mark.parametrize(
+    ("verb", "path", "named"),
+    [
+        ("PUT", "/v1.0/actors/stormtrooper/..%2F..%2Fevil/method/shoot", "'../../evil'"),
+        ("PUT", "/v1.0/actors/stormtrooper/a%2Fb/method/shoot", "'a/b'"),
+        ("GET", "/v1.0/actors/stormtrooper/..%2F..%2Fevil/state/k", "'../../evil'"),
+        ("POST", "/v1.0/actors/stormtrooper/..%2Fevil/state", "'../evil'"),
+        ("PUT", "/v1.0/actors/stormtrooper/1/reminders/..%2F..%2Fevil", "'../../evil'"),
+        ("GET", "/v1.0/actors/stormtrooper/1/reminders/a%2Fb", "'a/b'"),
+        ("DELETE", "/v1.0/actors/stormtrooper/1/reminders/a%2Fb", "'a/b'"),
+        ("PUT", "/v1.0/actors/stormtrooper/1/timers/..%2F..%2Fevil", "'../../evil'"),
+        ("PUT", "/v1.0/actors/stormtrooper/a%FFb/method/shoot", "not UTF-8"),
+        ("GET", "/v1.0/actors/stormtrooper/1/state/a%FFb", "not UTF-8"),
+    ],
+)
+async def test_escaped_slashes_in_names_are_400_as_in_daprd(
+    sidecar: Any, verb: str, path: str, named: str
+) -> None:
+    http, _, _ = sidecar
+    status, error = await raw(http, verb, path)
+    assert status == 400, error
+    assert error["errorCode"] == "ERR_BAD_REQUEST"
+    assert named in error["message"]
+
+
+@pytest.mark.parametrize(
+    ("verb", "path"),
+    [
+        ("GET", "/v1.0/state/statestore/k"),
+        ("POST", "/v1.0/state/statestore"),
+        ("POST", "/v1.0/publish/pubsub/orders"),
+        ("GET", "/v1.0/secrets/vault/db"),
+        ("POST", "/v1.0/bindings/queue"),
+        ("GET", "/v1.0/configuration/store"),
+        ("PUT", "/v1.0/metadata/attribute"),
+        ("POST", "/v1.0/shutdown"),
+        ("POST", "/v1.0-alpha1/lock/store"),
+        ("POST", "/v1.0-beta1/workflows/dapr/flow/start"),
+    ],
+)
+async def test_apis_the_dev_sidecar_does_not_serve_are_501(
+    sidecar: Any, verb: str, path: str
+) -> None:
+    http, _, _ = sidecar
+    async with http.request(verb, path) as r:
+        error = await r.json()
+        assert r.status == 501, error
+    assert error["errorCode"] == "ERR_NOT_IMPLEMENTED"
+    assert path in error["message"]
+    for served in ("/v1.0/actors", "/v1.0/invoke", "/v1.0/healthz", "/v1.0/metadata"):
+        assert served in error["message"]
