@@ -9,6 +9,10 @@
 * Deliveries take the actor's turn like any call (§4.2) and activate inactive actors. The next
   fire is scheduled after a delivery ends, at the previous *scheduled* time plus the period,
   so a slow handler leads to an immediate catch-up fire, as in daprd (§4.3).
+* Due times wait in a heap. A replaced or deleted job's entry cannot be taken out of the middle
+  of a heap cheaply, so it stays, marked cancelled, and is skipped when it comes up; once such
+  stale entries outnumber the live ones the heap is rebuilt without them, so churn costs
+  amortized O(log n) per operation and never holds more than the live jobs' worth of memory.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ logger = logging.getLogger("dapr_actors_fastapi.sidecar")
 JobKind = Literal["reminder", "timer"]
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Job:
     """One registered reminder or timer and where it stands."""
 
@@ -56,6 +60,7 @@ class Job:
     remaining: int | None
     expires_at: float | None
     cancelled: bool = field(default=False)
+    queued: bool = field(default=False)  # has an entry in the scheduler's heap
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -149,7 +154,9 @@ class Scheduler:
         self._clock = clock
         self._jobs: dict[tuple[str, str, str, str], Job] = {}
         self._heap: list[tuple[float, int, Job]] = []
+        self._stale = 0  # heap entries of cancelled jobs, not yet popped
         self._order = itertools.count()
+        self._actor_timers: dict[tuple[str, str], set[str]] = {}  # (type, id) -> timer names
         self._wake = asyncio.Event()
         self._deliveries: set[asyncio.Task[None]] = set()
         actors.deactivation_listeners.append(self.drop_timers)
@@ -211,14 +218,23 @@ class Scheduler:
     def delete(self, kind: JobKind, actor_type: str, actor_id: str, name: str) -> None:
         job = self._jobs.pop((kind, actor_type, actor_id, name), None)
         if job is not None:
-            job.cancelled = True
+            self._cancel(job)
         if kind == "reminder":
             self._store.delete_reminder(self._app_id, actor_type, actor_id, name)
+        else:
+            self._forget_timer(actor_type, actor_id, name)
 
     def drop_timers(self, actor_type: str, actor_id: str) -> None:
         """Stop the timers of a deactivated actor (P13)."""
-        for key in [k for k in self._jobs if k[:3] == ("timer", actor_type, actor_id)]:
-            self._jobs.pop(key).cancelled = True
+        for name in self._actor_timers.pop((actor_type, actor_id), ()):
+            self._cancel(self._jobs.pop(("timer", actor_type, actor_id, name)))
+
+    def _forget_timer(self, actor_type: str, actor_id: str, name: str) -> None:
+        names = self._actor_timers.get((actor_type, actor_id))
+        if names is not None:
+            names.discard(name)
+            if not names:
+                del self._actor_timers[(actor_type, actor_id)]
 
     def load(self) -> int:
         """Resume the stored reminders of hosted types; returns how many."""
@@ -271,13 +287,33 @@ class Scheduler:
     def _add(self, job: Job) -> None:
         previous = self._jobs.get(job.key)
         if previous is not None:
-            previous.cancelled = True  # a registration with the same name replaces it
+            self._cancel(previous)  # a registration with the same name replaces it
         self._jobs[job.key] = job
+        if job.kind == "timer":
+            self._actor_timers.setdefault((job.actor_type, job.actor_id), set()).add(job.name)
         self._push(job)
 
     def _push(self, job: Job) -> None:
         heapq.heappush(self._heap, (job.next_due, next(self._order), job))
+        job.queued = True
         self._wake.set()
+
+    def _pop(self) -> Job:
+        _, _, job = heapq.heappop(self._heap)
+        job.queued = False
+        if job.cancelled:
+            self._stale -= 1
+        return job
+
+    def _cancel(self, job: Job) -> None:
+        """Mark ``job`` cancelled; rebuild the heap once cancelled entries outnumber live ones."""
+        job.cancelled = True
+        if job.queued:
+            self._stale += 1
+            if self._stale * 2 > len(self._heap):
+                self._heap = [entry for entry in self._heap if not entry[2].cancelled]
+                heapq.heapify(self._heap)
+                self._stale = 0
 
     # -- firing -------------------------------------------------------------------------------
 
@@ -287,7 +323,7 @@ class Scheduler:
             while True:
                 now = self._clock()
                 while self._heap and self._heap[0][0] <= now:
-                    _, _, job = heapq.heappop(self._heap)
+                    job = self._pop()
                     if not job.cancelled:
                         task = asyncio.create_task(self._fire(job))
                         self._deliveries.add(task)
