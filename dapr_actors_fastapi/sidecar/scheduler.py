@@ -2,8 +2,11 @@
 
 * Reminders are stored in SQLite with their progress, so they keep firing (and ``Rn/`` keeps
   counting exactly) across restarts. A failed delivery is retried as daprd's Scheduler does:
-  4 deliveries in all, 1 s apart (docs/protocol.md §4.2). Callbacks carry the strings as
-  registered (P11).
+  4 deliveries in all, 1 s apart (docs/protocol.md §4.2); a retry waits in the heap like a due
+  job. Callbacks carry the strings as registered (P11).
+* At most ``max_deliveries`` deliveries are in flight to the app; due jobs beyond that wait
+  their turn in due-time order, so a burst of thousands neither floods the app nor starves
+  the API's own calls to it.
 * Timers live in memory, are not retried, and stop when their actor is deactivated (P13).
 * Either kind stops when its handler answers ``X-DaprReminderCancel: true`` (P14).
 * Deliveries take the actor's turn like any call (§4.2) and activate inactive actors. The next
@@ -41,6 +44,11 @@ logger = logging.getLogger("dapr_actors_fastapi.sidecar")
 
 JobKind = Literal["reminder", "timer"]
 
+# Deliveries in flight to the app at once. A burst of due jobs waits in the heap rather than in
+# the app's connection pool, so the app and the sidecar's API keep answering other calls, and
+# the app is not handed thousands of requests at a time.
+DEFAULT_MAX_DELIVERIES = 32
+
 
 @dataclass(eq=False, slots=True)
 class Job:
@@ -61,6 +69,7 @@ class Job:
     expires_at: float | None
     cancelled: bool = field(default=False)
     queued: bool = field(default=False)  # has an entry in the scheduler's heap
+    failed_attempts: int = field(default=0)  # failed deliveries of the current due time
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -144,6 +153,7 @@ class Scheduler:
         actors: ActorTable,
         retry_interval: float = 1.0,
         attempts: int = 4,
+        max_deliveries: int = DEFAULT_MAX_DELIVERIES,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._app_id = app_id
@@ -151,6 +161,7 @@ class Scheduler:
         self._actors = actors
         self._retry_interval = retry_interval
         self._attempts = attempts
+        self._max_deliveries = max_deliveries
         self._clock = clock
         self._jobs: dict[tuple[str, str, str, str], Job] = {}
         self._heap: list[tuple[float, int, Job]] = []
@@ -293,8 +304,10 @@ class Scheduler:
             self._actor_timers.setdefault((job.actor_type, job.actor_id), set()).add(job.name)
         self._push(job)
 
-    def _push(self, job: Job) -> None:
-        heapq.heappush(self._heap, (job.next_due, next(self._order), job))
+    def _push(self, job: Job, when: float | None = None) -> None:
+        """Queue ``job`` to fire at ``when``, by default its next due time."""
+        moment = job.next_due if when is None else when
+        heapq.heappush(self._heap, (moment, next(self._order), job))
         job.queued = True
         self._wake.set()
 
@@ -318,24 +331,44 @@ class Scheduler:
     # -- firing -------------------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Fire due jobs until cancelled."""
+        """Fire due jobs until cancelled, at most ``max_deliveries`` at a time."""
         try:
             while True:
-                now = self._clock()
-                while self._heap and self._heap[0][0] <= now:
-                    job = self._pop()
-                    if not job.cancelled:
-                        task = asyncio.create_task(self._fire(job))
-                        self._deliveries.add(task)
-                        task.add_done_callback(self._deliveries.discard)
+                self._start_due_deliveries()
                 self._wake.clear()
-                timeout = self._heap[0][0] - now if self._heap else None
-                # Sleep until the earliest job is due, or a registration wakes us earlier.
+                # Sleep until the earliest job is due, or until a registration or the end of a
+                # delivery wakes us earlier.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout)
+                    await asyncio.wait_for(self._wake.wait(), self._idle_time())
         finally:
             for task in self._deliveries:
                 task.cancel()
+
+    def _start_due_deliveries(self) -> None:
+        now = self._clock()
+        while (
+            self._heap and self._heap[0][0] <= now and len(self._deliveries) < self._max_deliveries
+        ):
+            job = self._pop()
+            if not job.cancelled:
+                task = asyncio.create_task(self._fire(job))
+                self._deliveries.add(task)
+                task.add_done_callback(self._delivery_ended)
+
+    def _idle_time(self) -> float | None:
+        """Seconds until the next job is due; ``None`` (wait to be woken) if there is none, or
+        if it is due and waits for a delivery slot (the end of a delivery wakes us)."""
+        if not self._heap:
+            return None
+        delay = self._heap[0][0] - self._clock()
+        if delay <= 0 and len(self._deliveries) >= self._max_deliveries:
+            return None
+        return max(0.0, delay)
+
+    def _delivery_ended(self, task: asyncio.Task[None]) -> None:
+        self._deliveries.discard(task)
+        if self._heap and self._heap[0][0] <= self._clock():
+            self._wake.set()  # a slot is free for a job that is due
 
     async def _fire(self, job: Job) -> None:
         if job.expires_at is not None and self._clock() > job.expires_at:
@@ -346,31 +379,29 @@ class Scheduler:
             logger.warning("%s %s of unhosted type %r dropped", job.kind, job.name, job.actor_type)
             self._finish(job)
             return
-        cancel = await self._deliver(job, hosted)
-        if cancel or job.cancelled:
+        outcome = await self._attempt(job, hosted)
+        if job.cancelled:
+            return
+        attempts = self._attempts if job.kind == "reminder" else 1
+        if outcome is None and job.failed_attempts + 1 < attempts:
+            # Retry later through the heap, so that waiting does not hold a delivery slot.
+            job.failed_attempts += 1
+            self._push(job, self._clock() + self._retry_interval)
+            return
+        job.failed_attempts = 0
+        if outcome:
             self._finish(job)
         else:
             self._advance(job)
 
-    async def _deliver(self, job: Job, hosted: HostedType) -> bool:
-        """Deliver ``job``; ``True`` when its handler asked to cancel it."""
+    async def _attempt(self, job: Job, hosted: HostedType) -> bool | None:
+        """One delivery: ``None`` if it failed, else whether the handler cancelled the job."""
         route: CallbackRoute = "remind" if job.kind == "reminder" else "timer"
         callback = Callback(
             recurrence_callback_path(job.actor_type, job.actor_id, route, job.name),
             [("Content-Type", "application/json")],
             job.callback_body(),
         )
-        attempts = self._attempts if job.kind == "reminder" else 1
-        for attempt in range(1, attempts + 1):
-            outcome = await self._attempt(job, hosted, callback)
-            if outcome is not None:
-                return outcome
-            if attempt < attempts and not job.cancelled:
-                await asyncio.sleep(self._retry_interval)
-        return False
-
-    async def _attempt(self, job: Job, hosted: HostedType, callback: Callback) -> bool | None:
-        """One delivery: ``None`` if it failed, else whether the handler cancelled the job."""
         try:
             response = await self._actors.call(hosted, job.actor_id, callback)
         except (AppUnreachable, DaprError) as error:

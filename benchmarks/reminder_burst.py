@@ -1,0 +1,213 @@
+"""How the dev sidecar copes with many reminders due at once (issue #9, item 6).
+
+    python benchmarks/reminder_burst.py                      # 10,000 reminders, 10 s period
+    python benchmarks/reminder_burst.py --reminders 2000 --periods 1   # a quick look
+
+Starts ``benchmarks/apps/burst.py`` under uvicorn and the dev sidecar in front of it (its CLI,
+a fresh SQLite file, two processes as a user runs them), registers ``--reminders`` reminders,
+one per ``drone`` actor, all with the same RFC 3339 ``dueTime`` and ``--period``, and watches
+``--periods`` due times go by. Meanwhile it calls ``probe.ping`` through the sidecar every
+50 ms: that unrelated call's latency is what a user of the sidecar feels during the burst.
+Afterwards it deletes every reminder and reads from the app when each fire arrived.
+
+Reports: registration and deletion time, fire lateness (arrival minus scheduled time; p50,
+p99, max), fires missing, and the unrelated call's latency (p50, p99, max). Nothing is pinned;
+the numbers are this machine's, with whatever else it is doing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiohttp
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CONCURRENCY = 32  # requests the harness keeps in flight while registering and deleting
+PROBE_INTERVAL = 0.05
+READY_TIMEOUT = 30.0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--reminders", type=int, default=10_000)
+    parser.add_argument("--period", type=float, default=10.0, help="seconds (default: 10)")
+    parser.add_argument("--periods", type=int, default=2, help="due times to watch (default: 2)")
+    parser.add_argument(
+        "--lead",
+        type=float,
+        default=30.0,
+        help="seconds from the start of registration to the first due time (default: 30)",
+    )
+    args = parser.parse_args()
+    return asyncio.run(measure(args))
+
+
+async def measure(args: argparse.Namespace) -> int:
+    with tempfile.TemporaryDirectory() as folder, servers(Path(folder) / "state.db") as urls:
+        app_url, url = urls
+        async with aiohttp.ClientSession(
+            url, connector=aiohttp.TCPConnector(limit=CONCURRENCY * 2)
+        ) as http:
+            await wait_ready(http)
+            first_due = time.time() + args.lead
+            started = time.perf_counter()
+            await each(args.reminders, lambda n: register(http, n, first_due, args.period))
+            registration = time.perf_counter() - started
+            if time.time() > first_due:
+                print("warning: registration ended after the first due time; raise --lead")
+            watch_until = first_due + args.periods * args.period
+            latencies = await probe_until(http, watch_until, from_time=first_due)
+            started = time.perf_counter()
+            await each(args.reminders, lambda n: delete(http, n))
+            deletion = time.perf_counter() - started
+            fires = await read_fires(app_url)
+    report(args, registration, deletion, latencies, fires, first_due)
+    return 0
+
+
+@contextlib.contextmanager
+def servers(database: Path) -> Iterator[tuple[str, str]]:
+    """The burst app and the dev sidecar as two processes; yields (app URL, sidecar URL)."""
+    app_port, sidecar_port = str(free_port()), str(free_port())
+    env = {**os.environ, "DAPR_HTTP_PORT": sidecar_port, "PYTHONPATH": str(REPO_ROOT)}
+    app = [sys.executable, "-m", "uvicorn", "benchmarks.apps.burst:app", "--port", app_port]
+    app += ["--no-access-log", "--log-level", "warning"]
+    sidecar = [sys.executable, "-m", "dapr_actors_fastapi.sidecar.cli", "sidecar"]
+    sidecar += [f"--app-url=http://127.0.0.1:{app_port}", f"--dapr-http-port={sidecar_port}"]
+    sidecar += [f"--state-db={database}", "--log-level=warning"]
+    processes = [subprocess.Popen(command, cwd=REPO_ROOT, env=env) for command in (app, sidecar)]
+    try:
+        yield f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{sidecar_port}"
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def wait_ready(http: aiohttp.ClientSession) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        with contextlib.suppress(aiohttp.ClientError):
+            async with http.get("/v1.0/healthz") as response:
+                if response.status == 204:
+                    return
+        await asyncio.sleep(0.1)  # a readiness poll with a deadline
+    raise SystemExit(f"the sidecar was not ready after {READY_TIMEOUT:.0f} s")
+
+
+async def each(count: int, request: Callable[[int], Awaitable[None]]) -> None:
+    """``request(n)`` for n in range(count), ``CONCURRENCY`` at a time."""
+    numbers = iter(range(count))
+
+    async def worker() -> None:
+        for n in numbers:
+            await request(n)
+
+    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+
+
+async def register(http: aiohttp.ClientSession, n: int, first_due: float, period: float) -> None:
+    due = datetime.fromtimestamp(first_due, UTC).isoformat().replace("+00:00", "Z")
+    body = {"dueTime": due, "period": f"{period}s"}
+    async with http.put(f"/v1.0/actors/drone/{n}/reminders/tick", json=body) as response:
+        if response.status != 204:
+            raise SystemExit(f"registering drone {n}: {response.status} {await response.text()}")
+
+
+async def delete(http: aiohttp.ClientSession, n: int) -> None:
+    async with http.delete(f"/v1.0/actors/drone/{n}/reminders/tick") as response:
+        if response.status != 204:
+            raise SystemExit(f"deleting drone {n}: {response.status} {await response.text()}")
+
+
+async def probe_until(
+    http: aiohttp.ClientSession, until: float, *, from_time: float
+) -> list[float]:
+    """Latencies (s) of ``probe.ping`` through the sidecar, one every 50 ms until ``until``;
+    those started before ``from_time`` only keep the connection warm and are not counted."""
+    latencies: list[float] = []
+    n = 0
+    while time.time() < until:
+        n += 1
+        counted = time.time() >= from_time
+        started = time.perf_counter()
+        async with http.put(f"/v1.0/actors/probe/{n % 10}/method/ping") as response:
+            await response.read()
+            if response.status != 200:
+                raise SystemExit(f"probe.ping answered {response.status}")
+        if counted:
+            latencies.append(time.perf_counter() - started)
+        await asyncio.sleep(PROBE_INTERVAL)
+    return latencies
+
+
+async def read_fires(app_url: str) -> dict[str, list[float]]:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(app_url + "/bench/fires") as response,
+    ):
+        fires: dict[str, list[float]] = await response.json()
+        return fires
+
+
+def report(
+    args: argparse.Namespace,
+    registration: float,
+    deletion: float,
+    latencies: list[float],
+    fires: dict[str, list[float]],
+    first_due: float,
+) -> None:
+    lateness: list[float] = []
+    missing = 0
+    for n in range(args.reminders):
+        arrivals = sorted(fires.get(str(n), []))
+        missing += max(0, args.periods - len(arrivals))
+        for k, arrived in enumerate(arrivals[: args.periods]):
+            lateness.append(arrived - (first_due + k * args.period))
+    expected = args.reminders * args.periods
+    print(f"reminders: {args.reminders:,}, period {args.period:g} s, {args.periods} due times")
+    print(f"registration: {registration:.2f} s ({args.reminders / registration:,.0f}/s)")
+    print(f"deletion: {deletion:.2f} s ({args.reminders / deletion:,.0f}/s)")
+    print(f"fires: {len(lateness):,} of {expected:,} expected; missing {missing:,}")
+    if lateness:
+        print(
+            f"lateness (s): p50 {percentile(lateness, 50):.2f}, "
+            f"p99 {percentile(lateness, 99):.2f}, max {max(lateness):.2f}"
+        )
+    if latencies:
+        ms = [latency * 1000 for latency in latencies]
+        print(
+            f"unrelated call during the burst (ms, {len(ms)} calls): p50 "
+            f"{percentile(ms, 50):.1f}, p99 {percentile(ms, 99):.1f}, max {max(ms):.1f}"
+        )
+
+
+def percentile(values: list[float], p: int) -> float:
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
