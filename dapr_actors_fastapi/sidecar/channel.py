@@ -73,7 +73,7 @@ class AppResponse:
 
 
 class AppUnreachable(ConnectionError):
-    """The app did not answer: refused, reset or timed out."""
+    """The app did not answer: refused, reset, timed out, or not in HTTP."""
 
 
 class PassthroughClient:
@@ -165,5 +165,6 @@ class AppChannel(PassthroughClient):
             ) as response:
                 payload = await response.read()
                 return AppResponse(response.status, forwardable(response.headers.items()), payload)
-        except (TimeoutError, aiohttp.ClientConnectionError) as error:
+        except (TimeoutError, aiohttp.ClientError) as error:
+            # ClientError also covers an answer that is not HTTP, or a body cut short.
             raise AppUnreachable(f"{method} {self.base_url}{path}: {error}") from error

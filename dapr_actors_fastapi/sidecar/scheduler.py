@@ -367,6 +367,9 @@ class Scheduler:
 
     def _delivery_ended(self, task: asyncio.Task[None]) -> None:
         self._deliveries.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            # The last line of defence: a job whose bookkeeping failed stops, but loudly.
+            logger.error("a reminder or timer stopped on an unexpected error", exc_info=error)
         if self._heap and self._heap[0][0] <= self._clock():
             self._wake.set()  # a slot is free for a job that is due
 
@@ -407,6 +410,11 @@ class Scheduler:
         except (AppUnreachable, DaprError) as error:
             logger.warning("%s %s/%s/%s failed: %s", job.kind, *job.key[1:], error)
             return None
+        except Exception:
+            # A bug, not the app's doing: say so with the traceback, and treat it as a failed
+            # delivery so that this job, and every other, keeps its schedule.
+            logger.exception("%s %s/%s/%s failed unexpectedly", job.kind, *job.key[1:])
+            return None
         if response.status != 200 or "x-daprerrorresponseheader" in response.headers:
             logger.warning(
                 "%s %s/%s/%s: the app answered %d %s",
@@ -427,20 +435,32 @@ class Scheduler:
             if job.remaining <= 0:
                 self._finish(job)
                 return
-        try:
-            job.next_due = job.period.after(job.next_due)
-        except (OverflowError, ValueError):
-            logger.warning(
-                "%s %s/%s/%s: the next fire is past the year 9999", job.kind, *job.key[1:]
-            )
+        next_due = self._next_due(job, job.period)
+        if next_due is None:
             self._finish(job)
             return
+        job.next_due = next_due
         if job.expires_at is not None and job.next_due > job.expires_at:
             self._finish(job)
             return
         if job.kind == "reminder":
             self._store.save_reminder(self._app_id, job.record())
         self._push(job)
+
+    def _next_due(self, job: Job, period: Period) -> float | None:
+        """The fire after ``job``'s last, or ``None`` (logged) when it cannot be scheduled."""
+        try:
+            next_due = period.after(job.next_due)
+        except (ValueError, OverflowError) as error:
+            reason = f"its next fire reaches past the year 9999 ({error})"
+        else:
+            if next_due > job.next_due:
+                return next_due
+            reason = "its next fire would not come after the last one"
+        logger.warning(
+            "%s %s/%s/%s with period %r stops: %s", job.kind, *job.key[1:], job.period_text, reason
+        )
+        return None
 
     def _finish(self, job: Job) -> None:
         if self._jobs.get(job.key) is job:

@@ -9,18 +9,22 @@ different things (docs/protocol.md §9.5–9.6):
 * timer ``dueTime``/``ttl``: ISO 8601 duration (calendar parts allowed), Go duration or
   RFC 3339 instant; timer ``period`` allows calendar parts too, and ``R0/`` is an error.
 
-Every error is a ``ValueError`` that names the field, the value and the accepted forms. A time
-that falls outside years 1–9999 (``P99999999999D``), or a period whose next fire would, is
-refused as out of range. Times are Unix seconds (floats).
+Every error is a ``ValueError`` that names the field, the value and the accepted forms. Times
+are Unix seconds (floats). Days are added as exact seconds, as Go's ``AddDate`` does in UTC;
+years and months go through ``datetime``, which stops at the year 9999 (Go goes further). So a
+time outside years 1–9999 (``P99999999999D``), or a period whose first repeat would be, is
+refused as out of range when registering, and a timer whose *later* fire would pass it stops
+with a warning.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import MAXYEAR, MINYEAR, UTC, datetime
 
 from ..durations import SECOND, ISODuration, parse_go_duration, parse_iso8601_duration
 
+DAY = 86_400.0  # seconds in a UTC day
 _EARLIEST = datetime(1, 1, 2, tzinfo=UTC).timestamp()
 _LATEST = datetime(9999, 12, 31, tzinfo=UTC).timestamp()
 
@@ -56,15 +60,20 @@ class Schedule:
 
 
 def add_date(moment: float, years: int, months: int, days: int) -> float:
-    """Go's ``Time.AddDate`` in UTC: month overflow normalizes (Jan 31 + 1 month = Mar 3)."""
+    """Go's ``Time.AddDate`` in UTC: month overflow normalizes (Jan 31 + 1 month = Mar 3).
+
+    ``ValueError`` when years and months lead past the year 9999.
+    """
     start = datetime.fromtimestamp(moment, UTC)
     month_index = start.month - 1 + months
     year = start.year + years + month_index // 12
     month = month_index % 12 + 1
-    # Take the day as an offset from the first of the month so that overflow rolls forward.
+    if not MINYEAR <= year <= MAXYEAR:
+        raise ValueError(f"year {year} is out of range")
+    # Take the day as an offset from the first of the month so that overflow rolls forward;
+    # in UTC every day is 86,400 s, so days are added as seconds (no datetime overflow).
     first = start.replace(year=year, month=month, day=1)
-    result = first + timedelta(days=start.day - 1 + days)
-    return result.timestamp()
+    return first.timestamp() + (start.day - 1 + days) * DAY
 
 
 def _rfc3339(text: str) -> float | None:
@@ -101,11 +110,15 @@ def _out_of_range(field: str, text: str) -> ValueError:
 
 
 def _check_next_fire(period: Period, text: str, first: float) -> None:
-    """Refuse a period whose first repeat could not be computed (``P9999Y``)."""
+    """Refuse a period whose first repeat is not after the first fire (a negative timer period,
+    which daprd accepts and then fires without pause: docs/protocol.md §13) or could not be
+    computed (``P9999Y``)."""
     try:
         moment = period.after(first)
     except (OverflowError, ValueError):
         raise _out_of_range("period", text) from None
+    if moment <= first:
+        raise ValueError(f"period {text!r} must be longer than zero")
     _in_range("period", text, moment)
 
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -285,6 +287,10 @@ async def test_failed_timers_are_not_retried(recorder: Recorder) -> None:
         ({"period": "R0/PT1S"}, "zero repetitions"),
         ({"period": "every second"}, "'every second'"),
         ({"dueTime": "1s", "ttl": "0s"}, "already expired"),
+        ({"period": "-1s"}, "'-1s' must be longer than zero"),
+        ({"period": "P-1D"}, "'P-1D' must be longer than zero"),
+        ({"period": "P99999Y"}, "'P99999Y' is out of range"),
+        ({"dueTime": "P99999Y"}, "'P99999Y' is out of range"),
     ],
 )
 async def test_invalid_timers_are_400_naming_the_value(
@@ -341,3 +347,71 @@ async def test_typed_reminder_handler_on_the_runtime() -> None:
         )
         await poll_until(lambda: received, what="the typed reminder")
     assert received == [{"v": 5}]
+
+
+async def test_a_timer_period_of_millions_of_days_fires_and_fails_nothing(
+    recorder: Recorder, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with sidecar_for(recorder.app) as http:
+        body = {"dueTime": "0s", "period": "P2000000D"}  # the next fire in ~5,500 years
+        assert (await put(http, "/v1.0/actors/robot/1/timers/slow", body))[0] == 204
+        await poll_until(lambda: recorder.fired("slow"), what="the timer's first fire")
+        # A reminder registered now fires after the timer's first delivery has been settled.
+        await put(http, "/v1.0/actors/robot/1/reminders/sentinel", {"dueTime": "0s"})
+        await poll_until(lambda: recorder.fired("sentinel"), what="the sentinel reminder")
+    gc.collect()  # a task that died with an exception says so when it is collected
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert len(recorder.fired("slow")) == 1
+
+
+async def not_http(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """A hand-written actor app that answers reminder ``garbled`` with bytes that are not HTTP,
+    and everything else properly."""
+    try:
+        while request := await reader.readuntil(b"\r\n\r\n"):
+            head = request.decode("latin-1")
+            length = next(
+                (
+                    int(line.split(":", 1)[1])
+                    for line in head.split("\r\n")
+                    if line.lower().startswith("content-length:")
+                ),
+                0,
+            )
+            await reader.readexactly(length)
+            if "/remind/garbled " in head:
+                writer.write(b"this is not HTTP\r\n\r\n")
+                await writer.drain()
+                break
+            body = b'{"entities":["robot"]}' if "/dapr/config " in head else b""
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+            await writer.drain()
+    except (asyncio.IncompleteReadError, ConnectionError):
+        pass
+    finally:
+        writer.close()
+
+
+async def test_an_answer_that_is_not_http_fails_the_delivery_and_stops_nothing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    server = await asyncio.start_server(not_http, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    settings = SidecarSettings(
+        app_url=f"http://127.0.0.1:{port}", state_db=":memory:", reminder_retry_interval=0.05
+    )
+    try:
+        async with (
+            serve(create_app(settings)) as url,
+            aiohttp.ClientSession(url) as http,
+        ):
+            await put(http, "/v1.0/actors/robot/1/reminders/garbled", {"dueTime": "0s"})
+            await put(http, "/v1.0/actors/robot/1/reminders/fine", {"dueTime": "0s"})
+            # Retried as any failed delivery, then gone like any one-shot reminder.
+            await until_gone(http, "/v1.0/actors/robot/1/reminders/garbled")
+            await until_gone(http, "/v1.0/actors/robot/1/reminders/fine")
+    finally:
+        server.close()
+        await server.wait_closed()
+    failures = [r.getMessage() for r in caplog.records if "garbled failed" in r.getMessage()]
+    assert len(failures) == 4, failures
