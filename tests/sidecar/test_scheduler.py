@@ -34,6 +34,7 @@ class Recorder:
         self.cancel_after: int | None = None
         self.idle_timeout = "1h"
         self.hold: asyncio.Event | None = None  # when set, method calls wait for it
+        self.park_callbacks = False  # when true, callbacks never answer (see ``callback``)
         self.app = FastAPI()
         self.app.add_api_route("/dapr/config", self.config, methods=["GET"])
         self.app.add_api_route(
@@ -61,6 +62,12 @@ class Recorder:
 
     async def callback(self, request: Request, actor_id: str, kind: str, name: str) -> Response:
         body = await request.body()
+        if self.park_callbacks:
+            # Neither record nor answer: wait until the sidecar drops the delivery (it does
+            # when it stops), so that no delivery is completed.
+            while (await request.receive())["type"] != "http.disconnect":
+                pass
+            return Response(status_code=503)
         self.calls.append((f"{kind} {actor_id} {name}", json.loads(body) if body else None))
         if self.failures_left > 0:
             self.failures_left -= 1
@@ -237,8 +244,13 @@ async def test_reminders_of_unhosted_types_are_403(recorder: Recorder) -> None:
 
 async def test_reminders_survive_a_sidecar_restart(recorder: Recorder, tmp_path: Path) -> None:
     database = str(tmp_path / "state.db")
+    # The first sidecar must not complete a delivery: its shutdown can take longer than the
+    # due time (under CPU contention it does), so a fire before the restart is parked until
+    # the sidecar drops it, and must then be redelivered after the restart.
+    recorder.park_callbacks = True
     async with sidecar_for(recorder.app, state_db=database) as http:
         await put(http, "/v1.0/actors/robot/1/reminders/later", {"dueTime": "300ms", "data": 7})
+    recorder.park_callbacks = False
     assert recorder.fired("later") == []
     async with sidecar_for(recorder.app, state_db=database) as http:
         await until_gone(http, "/v1.0/actors/robot/1/reminders/later")
