@@ -102,7 +102,7 @@ def dapr_actors_run(*arguments: str) -> Iterator[tuple[int, int]]:
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60  # a cold start is slow on a loaded machine
         while not all(listening(port) for port in (app_port, sidecar_port)):
             if server.poll() is not None or time.monotonic() > deadline:
                 output = server.stdout.read().decode() if server.stdout else ""
