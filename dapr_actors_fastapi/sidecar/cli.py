@@ -3,10 +3,15 @@
     dapr-actors run samples.quickstart:app --app-id fleet
     dapr-actors sidecar --app-url http://127.0.0.1:3000 --app-id fleet
 
-Flags are named as in ``dapr run``. Both servers run under uvicorn in one process and one event
-loop, on loopback only: this is a development tool, not a daprd replacement. The building
-blocks (``bind_loopback``, ``start_server``) live in ``serving`` and are shared with
+Flags are named as in ``dapr run``. Both servers run under uvicorn in one process, on loopback
+only: this is a development tool, not a daprd replacement. The building blocks
+(``bind_loopback``, ``start_server``) live in ``serving`` and are shared with
 ``dapr_actors_fastapi.testing``.
+
+Start order follows daprd (docs/protocol.md §3): the sidecar's API answers first, before the
+app listens, because an app may wait for ``/v1.0/healthz/outbound`` in its startup (the
+official SDK does, with a blocking call). So under ``run`` the sidecar starts first, on an event
+loop of its own in a thread, and ``sidecar`` serves at once and finds the app in the background.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import socket
 import sqlite3
 import sys
 import traceback
-from collections.abc import Coroutine, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 from urllib.parse import urlsplit
@@ -40,6 +45,7 @@ from .serving import (
     EmbeddedServer,
     PortUnavailable,
     RunningServer,
+    ServerThread,
     StartupFailed,
     bind_loopback,
     launch,
@@ -197,8 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
     sidecar = commands.add_parser(
         "sidecar",
         help="run only the dev sidecar, in front of an app that runs elsewhere",
-        description="Run the dev sidecar in front of an app you start yourself. It waits until "
-        "the app's port accepts connections, reads its /dapr/config, then serves.",
+        description="Run the dev sidecar in front of an app you start yourself, in either "
+        "order. It serves at once; actor calls wait until the app's port accepts connections "
+        "and its /dapr/config is read.",
     )
     sidecar.add_argument(
         "--app-url",
@@ -260,13 +267,20 @@ def _version() -> str:
 
 
 @dataclass(frozen=True)
-class Plan:
-    """What to serve, in start order: the app (if any) before the sidecar, which waits for it."""
+class PlannedServer:
+    name: str
+    config: uvicorn.Config
+    sock: socket.socket
+    banner: str  # printed once it listens
+    own_loop: bool = False  # serve on an event loop of its own, in a thread
 
-    servers: Sequence[tuple[str, uvicorn.Config, socket.socket]]
-    banners: Sequence[str]
-    wait_for_app: str | None = None  # an app URL to wait for before starting anything
-    waiting_banner: str = ""
+
+@dataclass(frozen=True)
+class Plan:
+    """What to serve, in start order: the sidecar before the app, whose startup may wait for
+    the sidecar; stopped in the reverse order."""
+
+    servers: Sequence[PlannedServer]
 
 
 def _run_command(args: argparse.Namespace) -> int:
@@ -287,12 +301,16 @@ def _run_command(args: argparse.Namespace) -> int:
         settings = _settings(args, app_id, app_url=app_url)
         plan = Plan(
             servers=[
-                (f"app {app_id!r}", _config(app, args), app_sock),
-                ("dev sidecar", _sidecar_config(settings, args), sidecar_sock),
-            ],
-            banners=[
-                f"app {app_id!r} on {app_url}",
-                f"dev sidecar on http://{LOOPBACK}:{sidecar_port} (state: {settings.state_db})",
+                PlannedServer(
+                    "dev sidecar",
+                    _sidecar_config(settings, args),
+                    sidecar_sock,
+                    f"dev sidecar on http://{LOOPBACK}:{sidecar_port} (state: {settings.state_db})",
+                    own_loop=True,  # the app's startup may block its loop waiting for it
+                ),
+                PlannedServer(
+                    f"app {app_id!r}", _config(app, args), app_sock, f"app {app_id!r} on {app_url}"
+                ),
             ],
         )
         return _serve_plan(plan, args.log_level)
@@ -301,15 +319,12 @@ def _run_command(args: argparse.Namespace) -> int:
 def _sidecar_command(args: argparse.Namespace) -> int:
     settings = _settings(args, args.app_id, app_url=args.app_url)
     with bind_loopback(args.dapr_http_port, "--dapr-http-port") as sock:
-        config = _sidecar_config(settings, args)
+        banner = (
+            f"dev sidecar on http://{LOOPBACK}:{port_of(sock)} for app {args.app_id!r} at "
+            f"{args.app_url} (state: {settings.state_db}); actor calls wait until the app listens"
+        )
         plan = Plan(
-            servers=[("dev sidecar", config, sock)],
-            banners=[
-                f"dev sidecar on http://{LOOPBACK}:{port_of(sock)} for app {args.app_id!r} "
-                f"(state: {settings.state_db})"
-            ],
-            wait_for_app=args.app_url,
-            waiting_banner=f"dev sidecar waiting for app {args.app_id!r} at {args.app_url}",
+            servers=[PlannedServer("dev sidecar", _sidecar_config(settings, args), sock, banner)]
         )
         return _serve_plan(plan, args.log_level)
 
@@ -369,6 +384,15 @@ def _run_loop(main: Coroutine[Any, Any, int]) -> int:
     return uvloop.run(main)
 
 
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
+    """What makes a server thread's event loop: uvloop's when installed, as ``_run_loop``."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop
+    return uvloop.new_event_loop
+
+
 def _serve_plan(plan: Plan, log_level: str) -> int:
     _configure_package_logging(log_level)
     return _run_loop(_serve_until_stopped(plan))
@@ -415,35 +439,46 @@ class Stopper:
                     loop.remove_signal_handler(sig)
 
 
+Server = RunningServer | ServerThread
+
+
 async def _serve_until_stopped(plan: Plan) -> int:
     stopper = Stopper()
-    running: list[RunningServer] = []
+    running: list[Server] = []
     with stopper.installed():
         try:
-            if plan.wait_for_app:
-                print(plan.waiting_banner, flush=True)  # signals are handled from here on
-                if not await _unless_signalled(_app_listening(plan.wait_for_app), stopper):
-                    return 0
-            for (name, config, sock), banner in zip(plan.servers, plan.banners, strict=True):
-                server = EmbeddedServer(config)
+            for planned in plan.servers:
+                server = EmbeddedServer(planned.config)
                 stopper.servers.append(server)
-                running.append(launch(name, server, sock))
+                running.append(await _launch(planned, server))
                 if not await _unless_signalled(running[-1].wait_started(), stopper):
                     break
-                print(banner, flush=True)
+                print(planned.banner, flush=True)
             else:
                 await _first_signal_or_crash(stopper, running)
         except StartupFailed as error:
             raise CliError(str(error)) from None
         finally:
-            # Stop in start order: the app first, while the sidecar still answers the calls
-            # its shutdown may make (saving actor state); then the sidecar.
-            for each in running:
-                await each.stop()
+            await _stop_all(running)
     crashed = [f"{each.name} ({each.error()!r})" for each in running if each.error()]
     if crashed:
         raise CliError(f"{', '.join(crashed)} stopped unexpectedly; see the log above")
     return 0
+
+
+async def _launch(planned: PlannedServer, server: EmbeddedServer) -> Server:
+    if not planned.own_loop:
+        return launch(planned.name, server, planned.sock)
+    thread = ServerThread(planned.name, server, planned.sock, _loop_factory())
+    await thread.start()
+    return thread
+
+
+async def _stop_all(running: Sequence[Server]) -> None:
+    """Stop in reverse start order: the app first, while the sidecar still answers the calls
+    its shutdown makes (saving actor state); then the sidecar."""
+    for each in reversed(running):
+        await each.stop()
 
 
 async def _unless_signalled(step: Coroutine[Any, Any, None], stopper: Stopper) -> bool:
@@ -456,30 +491,10 @@ async def _unless_signalled(step: Coroutine[Any, Any, None], stopper: Stopper) -
     return True
 
 
-async def _app_listening(url: str) -> None:
-    """Until the app's port accepts connections.
-
-    The sidecar's startup waits for that too, but a signal could only cancel it midway, and
-    Starlette logs that as a failed startup with a traceback; a wait here ends quietly.
-    """
-    parts = urlsplit(url)
-    host = parts.hostname or LOOPBACK
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    while True:
-        try:
-            _, writer = await asyncio.open_connection(host, port)
-        except OSError:
-            await asyncio.sleep(0.1)
-            continue
-        writer.close()
-        await writer.wait_closed()
-        return
-
-
-async def _first_signal_or_crash(stopper: Stopper, running: list[RunningServer]) -> None:
+async def _first_signal_or_crash(stopper: Stopper, running: Sequence[Server]) -> None:
     """Until a signal arrives or a server stops on its own (a crash)."""
-    crashes = [asyncio.ensure_future(asyncio.shield(each.task)) for each in running]
-    await _first(asyncio.create_task(stopper.requested.wait()), *crashes)
+    ends = [asyncio.create_task(each.finished()) for each in running]
+    await _first(asyncio.create_task(stopper.requested.wait()), *ends)
 
 
 async def _first(*tasks: asyncio.Future[Any]) -> None:

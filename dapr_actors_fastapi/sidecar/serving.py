@@ -1,4 +1,5 @@
-"""Serving ASGI apps under uvicorn inside one event loop, on loopback sockets bound up front.
+"""Serving ASGI apps under uvicorn on loopback sockets bound up front, each on the caller's event
+loop or on one of its own in a thread (``ServerThread``).
 
 Shared by the ``dapr-actors`` CLI and ``dapr_actors_fastapi.testing``: binding the sockets
 before anything starts turns a taken port into a clear error instead of a half-started pair.
@@ -11,8 +12,10 @@ import contextlib
 import errno
 import socket
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -20,6 +23,8 @@ from uvicorn.config import LOGGING_CONFIG
 
 LOOPBACK = "127.0.0.1"
 POLL_SECONDS = 0.01
+
+T = TypeVar("T")
 
 
 class PortUnavailable(OSError):
@@ -136,6 +141,73 @@ class RunningServer:
         if not self.task.done() or self.task.cancelled():
             return None
         return self.task.exception()
+
+    async def finished(self) -> None:
+        """Until the server task ends (cancelling this wait leaves the server running)."""
+        await asyncio.wait([self.task])
+
+
+class ServerThread:
+    """A server on an event loop of its own, in a thread, driven from the caller's loop.
+
+    For the dev sidecar under ``dapr-actors run``: the official SDK's app startup waits for
+    the sidecar's ``/v1.0/healthz/outbound`` with a blocking ``urllib`` call, which would
+    freeze a sidecar on the app's loop. The same methods as ``RunningServer``, awaited from the
+    caller's loop; each runs on the server's loop.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        server: EmbeddedServer,
+        sock: socket.socket,
+        new_loop: Callable[[], asyncio.AbstractEventLoop] = asyncio.new_event_loop,
+    ) -> None:
+        self.name = name
+        self.server = server
+        self._loop = new_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name=name, daemon=True)
+        self._sock = sock
+        self._inner: RunningServer | None = None
+
+    async def start(self) -> None:
+        """Launch the server on its loop (``wait_started`` tells when it listens)."""
+
+        async def launched() -> RunningServer:
+            return launch(self.name, self.server, self._sock)
+
+        self._thread.start()
+        self._inner = await self._on_loop(launched())
+
+    async def wait_started(self, startup_seconds: float | None = None) -> None:
+        await self._on_loop(self._running_server().wait_started(startup_seconds))
+
+    async def stop(self, grace_seconds: float | None = None) -> None:
+        """``RunningServer.stop`` on the server's loop, then end the loop and its thread."""
+        try:
+            if self._inner is not None:
+                await self._on_loop(self._inner.stop(grace_seconds))
+        finally:
+            if self._thread.is_alive():
+                self._loop.call_soon_threadsafe(self._loop.stop)
+                await asyncio.to_thread(self._thread.join)
+            self._loop.close()
+            self._sock.close()  # as RunningServer.stop does, for a server never launched
+
+    def error(self) -> BaseException | None:
+        return None if self._inner is None else self._inner.error()
+
+    async def finished(self) -> None:
+        await self._on_loop(self._running_server().finished())
+
+    def _running_server(self) -> RunningServer:
+        if self._inner is None:
+            raise RuntimeError(f"{self.name} was not started; call start() first")
+        return self._inner
+
+    async def _on_loop(self, step: Coroutine[Any, Any, T]) -> T:
+        """Run ``step`` on the server's loop; cancelling the wait cancels ``step`` there."""
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(step, self._loop))
 
 
 def server_config(app: ASGIApp, *, log_level: str | None = None) -> uvicorn.Config:

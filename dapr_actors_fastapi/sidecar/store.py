@@ -7,8 +7,9 @@ of this store used that joined key in the table ``actor_state``; such a file is 
 is opened (see ``_migrate_joined_keys``).
 
 A file database survives restarts; ``:memory:`` is for tests. The sidecar is single-threaded
-asyncio and every statement is short, so the connection is used directly from the event loop; a
-transaction's writes commit together or not at all.
+asyncio and every statement is short, so the connection is used directly from the event loop (one
+thread at a time, though maybe not the one that opened it); a transaction's writes commit
+together or not at all.
 """
 
 from __future__ import annotations
@@ -102,7 +103,9 @@ class StateStore:
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
-        self._db = sqlite3.connect(self.path, isolation_level=None)
+        # check_same_thread=False: under `dapr-actors run` the store is opened before the
+        # sidecar's thread starts (so a bad --state-db is reported first), then used only there.
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         try:
             if self.path != ":memory:":
                 # WAL keeps readers and the writer apart and survives a killed process intact.

@@ -35,18 +35,31 @@ def console_script() -> list[str]:
 
 
 def clean_env(**extra: str) -> dict[str, str]:
+    """The environment without tokens, with this checkout first on the import path: the
+    installed ``dapr-actors`` may come from another checkout (an editable install)."""
     env = {k: v for k, v in os.environ.items() if k not in ("DAPR_API_TOKEN", "APP_API_TOKEN")}
-    return env | extra
+    return env | {"PYTHONPATH": str(ROOT)} | extra
 
 
 class Cli:
-    """A running ``dapr-actors`` with its output in files (a pipe could fill up and block)."""
+    """A running ``dapr-actors`` (or, given ``program``, another command) with its output in
+    files named after ``name`` (a pipe could fill up and block)."""
 
-    def __init__(self, args: list[str], tmp_path: Path, cwd: Path = ROOT, **env: str) -> None:
-        self.out, self.err = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
+    def __init__(
+        self,
+        args: list[str],
+        tmp_path: Path,
+        cwd: Path = ROOT,
+        *,
+        program: list[str] | None = None,
+        name: str = "",
+        **env: str,
+    ) -> None:
+        self.out, self.err = tmp_path / f"{name}stdout.txt", tmp_path / f"{name}stderr.txt"
+        command = [*(program or console_script()), *args]
         with self.out.open("w") as out, self.err.open("w") as err:
             self.process = subprocess.Popen(
-                [*console_script(), *args], cwd=cwd, stdout=out, stderr=err, env=clean_env(**env)
+                command, cwd=cwd, stdout=out, stderr=err, env=clean_env(**env)
             )
 
     def output(self) -> tuple[str, str]:
@@ -276,7 +289,9 @@ def test_an_app_whose_startup_fails_stops_everything(cli: list[Cli], tmp_path: P
     assert (
         err.strip().splitlines()[-1].startswith("dapr-actors: error: app 'failing' failed to start")
     )
-    assert out == ""
+    # The sidecar starts first (the app's startup may wait for it); the app never listened.
+    assert out.startswith("dev sidecar on http://127.0.0.1:")
+    assert "app 'failing' on" not in out
 
 
 def test_help_describes_the_commands_and_flags(capsys: pytest.CaptureFixture[str]) -> None:
@@ -403,7 +418,7 @@ def test_ctrl_c_while_the_sidecar_waits_for_its_app(cli: list[Cli], tmp_path: Pa
         cwd=tmp_path,
     )
     cli.append(run)
-    run.wait_for_output(f"dev sidecar waiting for app 'app' at http://127.0.0.1:{nothing_there}")
+    run.wait_for_output(f"for app 'app' at http://127.0.0.1:{nothing_there}")
     assert run.stop(signal.SIGINT) == 0
     assert "Traceback" not in run.output()[1]
 
@@ -422,3 +437,87 @@ async def wait_until_healthy(base: str, process: asyncio.subprocess.Process) -> 
                 pass
             assert loop.time() < deadline, f"sidecar not healthy within {DEADLINE}s"
             await asyncio.sleep(0.02)
+
+
+# -- start order: an app whose startup waits for its sidecar (the official SDK's) ---------------
+
+# The SDK app's health check gives up after this many seconds (DAPR_HEALTH_TIMEOUT), so a
+# deadlock fails the test within the deadline instead of at the SDK's default 60 s.
+SDK_HEALTH_SECONDS = "30"
+
+
+def sdk_app_process(app_port: int, sidecar_port: int, tmp_path: Path) -> Cli:
+    """``tests.sidecar.sdk_app`` under uvicorn, pointed at a sidecar as ``dapr run`` would."""
+    return Cli(
+        ["-m", "uvicorn", "tests.sidecar.sdk_app:app", f"--port={app_port}"],
+        tmp_path,
+        program=[sys.executable],
+        name="app-",
+        DAPR_HTTP_PORT=str(sidecar_port),
+        DAPR_HEALTH_TIMEOUT=SDK_HEALTH_SECONDS,
+        PYTHONUNBUFFERED="1",  # the SDK prints its failed health checks
+    )
+
+
+def sidecar_process(app_port: int, sidecar_port: int, tmp_path: Path) -> Cli:
+    return Cli(
+        [
+            "sidecar",
+            f"--app-url=http://127.0.0.1:{app_port}",
+            f"--dapr-http-port={sidecar_port}",
+            "--state-db=:memory:",
+        ],
+        tmp_path,
+    )
+
+
+def assert_sdk_actor_hosted(sidecar_port: int) -> None:
+    """The SDK app's actor answers through the sidecar and keeps its state there."""
+    url = f"http://127.0.0.1:{sidecar_port}/v1.0/actors/SdkCounter/1/method/Add"
+    assert put_json(url, 5) == (200, 5)
+    assert put_json(url, 2) == (200, 7)
+
+
+def test_run_starts_an_app_that_waits_for_its_sidecar(cli: list[Cli], tmp_path: Path) -> None:
+    app_port, sidecar_port = free_port(), free_port()
+    run = Cli(
+        [
+            "run",
+            "tests.sidecar.sdk_app:app",
+            f"--app-port={app_port}",
+            f"--dapr-http-port={sidecar_port}",
+            "--state-db=:memory:",
+        ],
+        tmp_path,
+        DAPR_HEALTH_TIMEOUT=SDK_HEALTH_SECONDS,
+    )
+    cli.append(run)
+    run.wait_for_ports(sidecar_port, app_port)
+    assert_sdk_actor_hosted(sidecar_port)
+    assert run.stop(signal.SIGTERM) == 0
+    assert "Traceback" not in run.output()[1]
+
+
+@pytest.mark.parametrize("first", ["sidecar", "app"])
+def test_sidecar_fronts_an_app_that_waits_for_it_in_either_start_order(
+    cli: list[Cli], tmp_path: Path, first: str
+) -> None:
+    app_port, sidecar_port = free_port(), free_port()
+    if first == "sidecar":
+        sidecar = sidecar_process(app_port, sidecar_port, tmp_path)
+        cli.append(sidecar)
+        sidecar.wait_for_ports(sidecar_port)  # serving before any app is there
+        app = sdk_app_process(app_port, sidecar_port, tmp_path)
+        cli.append(app)
+    else:
+        app = sdk_app_process(app_port, sidecar_port, tmp_path)
+        cli.append(app)
+        # The app's startup is already probing the sidecar's port: wait until it has tried.
+        app.wait_for_output(f"Health check on http://127.0.0.1:{sidecar_port}")
+        sidecar = sidecar_process(app_port, sidecar_port, tmp_path)
+        cli.append(sidecar)
+    app.wait_for_ports(app_port)
+    sidecar.wait_for_ports(sidecar_port)
+    assert_sdk_actor_hosted(sidecar_port)
+    assert sidecar.stop(signal.SIGTERM) == 0
+    app.stop(signal.SIGTERM)
