@@ -12,6 +12,10 @@ Start order follows daprd (docs/protocol.md §3): the sidecar's API answers firs
 app listens, because an app may wait for ``/v1.0/healthz/outbound`` in its startup (the
 official SDK does, with a blocking call). So under ``run`` the sidecar starts first, on an event
 loop of its own in a thread, and ``sidecar`` serves at once and finds the app in the background.
+
+Stop follows daprd's graceful shutdown: the first SIGINT/SIGTERM stops accepting, gives requests
+in flight ``SHUTDOWN_SECONDS`` in all, then cancels them (and the calls they make), runs the
+lifespan shutdowns and exits 0.
 """
 
 from __future__ import annotations
@@ -55,6 +59,9 @@ from .serving import (
 from .settings import SidecarSettings
 
 DEFAULT_STATE_DB = "dapr-actors.db"
+# daprd's default graceful shutdown (--dapr-graceful-shutdown-seconds): how long requests in
+# flight may take, all servers together, once a stop is asked for.
+SHUTDOWN_SECONDS = 5.0
 
 
 class CliError(Exception):
@@ -176,7 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
         "run",
         help="run an app and the dev sidecar in one process",
         description="Serve MODULE:APP with uvicorn and the dev sidecar in front of it, in one "
-        "process. Ctrl-C or SIGTERM stops both (the app's lifespan shutdown runs). The app sees "
+        "process. Ctrl-C or SIGTERM stops both: requests in flight get "
+        f"{SHUTDOWN_SECONDS:g} s, then the app's lifespan shutdown runs. The app sees "
         "DAPR_HTTP_PORT, APP_ID and APP_PORT in its environment, as under `dapr run`.",
     )
     run.add_argument(
@@ -475,10 +483,16 @@ async def _launch(planned: PlannedServer, server: EmbeddedServer) -> Server:
 
 
 async def _stop_all(running: Sequence[Server]) -> None:
-    """Stop in reverse start order: the app first, while the sidecar still answers the calls
-    its shutdown makes (saving actor state); then the sidecar."""
+    """Stop in reverse start order, within ``SHUTDOWN_SECONDS`` for requests in flight.
+
+    The app stops first, while the sidecar still answers the calls its shutdown makes (saving
+    actor state); then the sidecar, with what is left of the time (its calls to the app that
+    are still open are cancelled then).
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + SHUTDOWN_SECONDS
     for each in reversed(running):
-        await each.stop()
+        await each.stop(drain_seconds=deadline - loop.time())
 
 
 async def _unless_signalled(step: Coroutine[Any, Any, None], stopper: Stopper) -> bool:

@@ -114,13 +114,21 @@ class RunningServer:
                 raise TimeoutError(f"{self.name} did not start within {startup_seconds}s")
             await asyncio.sleep(POLL_SECONDS)
 
-    async def stop(self, grace_seconds: float | None = None) -> None:
+    async def stop(
+        self, grace_seconds: float | None = None, *, drain_seconds: float | None = None
+    ) -> None:
         """Stop gracefully (connections finish, lifespan shutdown runs); past ``grace_seconds``
         cancel the server and raise ``TimeoutError``. A crash is left to ``error``.
+
+        ``drain_seconds`` bounds the wait for requests in flight: past it uvicorn cancels them
+        (and with them the calls they make), then still runs the lifespan shutdown.
 
         A server still starting is cancelled at once: uvicorn looks at ``should_exit`` only
         after its startup, which may wait forever (the sidecar waits for its app).
         """
+        if drain_seconds is not None:
+            # uvicorn annotates it as int but hands it to asyncio.timeout, which takes seconds.
+            self.server.config.timeout_graceful_shutdown = max(drain_seconds, POLL_SECONDS)  # type: ignore[assignment]
         self.server.should_exit = True
         try:
             if not self.server.started:
@@ -182,11 +190,13 @@ class ServerThread:
     async def wait_started(self, startup_seconds: float | None = None) -> None:
         await self._on_loop(self._running_server().wait_started(startup_seconds))
 
-    async def stop(self, grace_seconds: float | None = None) -> None:
+    async def stop(
+        self, grace_seconds: float | None = None, *, drain_seconds: float | None = None
+    ) -> None:
         """``RunningServer.stop`` on the server's loop, then end the loop and its thread."""
         try:
             if self._inner is not None:
-                await self._on_loop(self._inner.stop(grace_seconds))
+                await self._on_loop(self._inner.stop(grace_seconds, drain_seconds=drain_seconds))
         finally:
             if self._thread.is_alive():
                 self._loop.call_soon_threadsafe(self._loop.stop)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -521,3 +522,67 @@ def test_sidecar_fronts_an_app_that_waits_for_it_in_either_start_order(
     assert_sdk_actor_hosted(sidecar_port)
     assert sidecar.stop(signal.SIGTERM) == 0
     app.stop(signal.SIGTERM)
+
+
+# -- stopping while calls hang ---------------------------------------------------------------------
+
+HANGING = """
+import asyncio
+import pathlib
+
+from fastapi import FastAPI
+
+from dapr_actors_fastapi import ActorRuntime
+
+runtime = ActorRuntime()
+app = FastAPI(lifespan=runtime.lifespan)
+app.include_router(runtime.router)
+
+
+@app.get("/hang")
+async def hang() -> None:
+    with pathlib.Path("arrived.txt").open("a") as arrived:
+        arrived.write("call ")
+    await asyncio.Event().wait()  # never answers
+"""
+
+# A stop within daprd's 5 s of graceful shutdown, with room for a loaded machine.
+STOP_SECONDS = 15.0
+
+
+async def test_sigterm_stops_run_while_invocations_hang(cli: list[Cli], tmp_path: Path) -> None:
+    (tmp_path / "hanging.py").write_text(HANGING)
+    app_port, sidecar_port = free_port(), free_port()
+    run = Cli(
+        [
+            "run",
+            "hanging:app",
+            f"--app-port={app_port}",
+            f"--dapr-http-port={sidecar_port}",
+            "--state-db=:memory:",
+        ],
+        tmp_path,
+        cwd=tmp_path,
+    )
+    cli.append(run)
+    await asyncio.to_thread(run.wait_for_ports, app_port, sidecar_port)
+    arrived = tmp_path / "arrived.txt"
+    async with aiohttp.ClientSession(f"http://127.0.0.1:{sidecar_port}") as http:
+
+        async def invoke() -> None:
+            with contextlib.suppress(aiohttp.ClientError):
+                async with http.get("/v1.0/invoke/hanging/method/hang") as response:
+                    await response.read()
+
+        calls = [asyncio.create_task(invoke()) for _ in range(3)]
+        await poll_until(
+            lambda: arrived.exists() and arrived.read_text().count("call") == 3,
+            what="three invocations to hang in the app",
+            seconds=DEADLINE,
+        )
+        started = time.monotonic()
+        run.process.send_signal(signal.SIGTERM)
+        code = await asyncio.to_thread(run.process.wait, STOP_SECONDS)  # TimeoutExpired fails
+        assert code == 0, run.output()
+        assert time.monotonic() - started < STOP_SECONDS
+        await asyncio.wait_for(asyncio.gather(*calls), DEADLINE)  # each got an answer or EOF
