@@ -39,6 +39,14 @@ HOP_BY_HOP = frozenset(
 )
 
 
+# Send only what the caller sent, as daprd's Go client does: no aiohttp defaults (Accept,
+# Accept-Encoding, User-Agent, Content-Type: application/octet-stream) nobody asked for. Above
+# all no "Accept-Encoding: gzip, deflate": sessions here never decompress (they relay bodies as
+# the peer encoded them), so an app behind GZipMiddleware would answer with bodies that neither
+# the sidecar (its /dapr/config) nor a caller that asked for no compression could read.
+NO_AUTO_HEADERS = ("Accept", "Accept-Encoding", "User-Agent", "Content-Type")
+
+
 def forwardable(headers: Iterable[tuple[str, str]]) -> CIMultiDict[str]:
     """``headers`` without hop-by-hop ones (and those a ``Connection`` header names)."""
     pairs = list(headers)
@@ -161,7 +169,7 @@ class AppChannel(PassthroughClient):
                 headers=outgoing,
                 data=body,
                 allow_redirects=False,
-                skip_auto_headers=("Content-Type", "User-Agent"),
+                skip_auto_headers=NO_AUTO_HEADERS,
             ) as response:
                 payload = await response.read()
                 return AppResponse(response.status, forwardable(response.headers.items()), payload)

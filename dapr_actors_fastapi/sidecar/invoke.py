@@ -32,7 +32,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from .bodies import read_body
-from .channel import PassthroughClient, forwardable
+from .channel import NO_AUTO_HEADERS, PassthroughClient, forwardable
 from .errors import DaprError, direct_invoke_failed
 from .resources import HTTPEndpoint, load_http_endpoints
 from .settings import SidecarSettings
@@ -48,9 +48,6 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # RFC 3986 pchar without "%": the decoded method is re-encoded, so "%2F" arrives as a real "/"
 # (as in daprd) while "?", "#" and spaces stay part of the path.
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
-# Send only what the caller sent: no aiohttp defaults (Accept, Accept-Encoding, User-Agent,
-# Content-Type: application/octet-stream) that the caller never asked for.
-_NO_AUTO_HEADERS = ("Accept", "Accept-Encoding", "User-Agent", "Content-Type")
 
 
 def no_target() -> DaprError:
@@ -175,7 +172,7 @@ class ServiceInvoker(PassthroughClient):
                 # No body means no Content-Length: 0 on GET and friends; POST etc. still get one.
                 data=body or None,
                 allow_redirects=False,
-                skip_auto_headers=_NO_AUTO_HEADERS,
+                skip_auto_headers=NO_AUTO_HEADERS,
             ) as answer:
                 payload = await answer.read()
                 return _relay(answer.status, answer.headers.items(), payload)
