@@ -56,7 +56,7 @@ from .serving import (
     port_of,
     server_config,
 )
-from .settings import SidecarSettings
+from .settings import SidecarSettings, namespace_from_env
 
 DEFAULT_STATE_DB = "dapr-actors.db"
 # daprd's default graceful shutdown (--dapr-graceful-shutdown-seconds): how long requests in
@@ -142,11 +142,16 @@ def port_number(text: str) -> int:
 
 
 def app_entry(text: str) -> tuple[str, str]:
-    """argparse type for ``--app NAME=URL``."""
+    """argparse type for ``--app NAME=URL``; NAME is an app id or ``<app-id>.<namespace>``."""
     name, sep, url = text.partition("=")
     if not sep or not name or not _is_http_url(url):
         raise argparse.ArgumentTypeError(
             f"expected NAME=URL, e.g. inventory=http://127.0.0.1:3001, got {text!r}"
+        )
+    app_id, _, namespace = name.partition(".")
+    if not app_id or "." in namespace or name.endswith("."):
+        raise argparse.ArgumentTypeError(
+            f"expected NAME as <app-id> or <app-id>.<namespace>, e.g. inventory.prod, got {name!r}"
         )
     return name, url.rstrip("/")
 
@@ -175,7 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run a Dapr actor app with the dev sidecar on this machine, no daprd "
         "needed. Flags are named as in `dapr run`; everything listens on 127.0.0.1 only.",
         epilog="DAPR_API_TOKEN and APP_API_TOKEN in the environment work as with daprd: the "
-        "sidecar then requires the first and sends the second to the app.",
+        "sidecar then requires the first and sends the second to the app. NAMESPACE sets the "
+        "sidecar's namespace, as with daprd (default: 'default').",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -257,7 +263,8 @@ def _add_sidecar_flags(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="NAME=URL",
         help="another app reachable by service invocation, e.g. "
-        "inventory=http://127.0.0.1:3001 (repeatable)",
+        "inventory=http://127.0.0.1:3001, or inventory.prod=URL for one in namespace 'prod' "
+        "(repeatable)",
     )
     parser.add_argument(
         "--log-level",
@@ -338,10 +345,15 @@ def _sidecar_command(args: argparse.Namespace) -> int:
 
 
 def _settings(args: argparse.Namespace, app_id: str, *, app_url: str) -> SidecarSettings:
+    namespace = namespace_from_env(os.environ)
     apps: dict[str, str] = {}
-    for name, url in args.apps:
+    for entry, url in args.apps:
+        name = _in_own_namespace(entry, namespace)
         if name == app_id:
-            raise CliError(f"--app {name}={url}: {name!r} is this app's own --app-id")
+            raise CliError(
+                f"--app {entry}={url}: {app_id!r} in namespace {namespace!r} is this app's own "
+                "--app-id"
+            )
         if name in apps and apps[name] != url:
             raise CliError(f"--app {name} is given twice ({apps[name]} and {url}); keep one")
         apps[name] = url
@@ -350,6 +362,7 @@ def _settings(args: argparse.Namespace, app_id: str, *, app_url: str) -> Sidecar
     return SidecarSettings(
         app_url=app_url,
         app_id=app_id,
+        namespace=namespace,
         state_db=_state_db(args.state_db),
         apps=apps,
         resources_path=args.resources_path,
@@ -364,6 +377,12 @@ def _state_db(path: str) -> str:
     if not os.path.isdir(folder):
         raise CliError(f"--state-db {path}: folder {folder} does not exist; create it first")
     return absolute
+
+
+def _in_own_namespace(name: str, namespace: str) -> str:
+    """``--app`` NAME without its namespace when that is the sidecar's: ``a.default`` -> ``a``."""
+    app_id, _, its_namespace = name.partition(".")
+    return app_id if its_namespace == namespace else name
 
 
 def _config(app: ASGIApp, args: argparse.Namespace) -> uvicorn.Config:

@@ -4,8 +4,8 @@ A request names its target in one of three ways (§8.1, in daprd's priority orde
 ``dapr-app-id`` header on any path, ``Authorization: Basic base64("dapr-app-id:<target>")``, or
 the path ``/v1.0/invoke/<target>/method/<method>``. The target is one of
 
-* an app id: this sidecar's own app (``app_url``) or one of ``apps``, optionally as
-  ``<id>.<namespace>`` with the sidecar's namespace;
+* an app id: this sidecar's own app (``app_url``) or one of ``apps``, as ``<id>`` (looked up
+  in the sidecar's namespace) or ``<id>.<namespace>``; ``apps`` may name other namespaces;
 * the name of an ``HTTPEndpoint`` resource (see ``resources.py``);
 * a literal ``http://`` or ``https://`` URL (percent-encoded or not).
 
@@ -120,23 +120,29 @@ class ServiceInvoker(PassthroughClient):
             raise direct_invoke_failed(
                 name, f"invalid app id {name}: use <app-id> or <app-id>.<namespace>"
             )
-        if namespace and namespace != settings.namespace:
-            raise direct_invoke_failed(
-                name,
-                f"app id {app_id!r} in namespace {namespace!r} is not known to the dev sidecar, "
-                f"which serves namespace {settings.namespace!r} only; call {app_id!r} or "
-                f"{app_id + '.' + settings.namespace!r}, or start the sidecar in {namespace!r}",
-            )
-        if app_id == settings.app_id:
+        namespace = namespace or settings.namespace
+        if namespace == settings.namespace and app_id == settings.app_id:
             return Target(name, settings.app_url, app_id=app_id, api_token=settings.app_api_token)
-        if app_id in settings.apps:
-            return Target(name, settings.apps[app_id], app_id=app_id)
+        url = self._peer_url(app_id, namespace)
+        if url is not None:
+            return Target(name, url, app_id=app_id)
         known = ", ".join(sorted({settings.app_id, *settings.apps, *self.endpoints}))
+        where = "" if namespace == settings.namespace else f".{namespace}"
         raise direct_invoke_failed(
             name,
-            f"app id {app_id!r} is not known to the dev sidecar (known: {known}); register it "
-            f"with --app {app_id}=URL, or add an HTTPEndpoint resource named {app_id!r}",
+            f"app id {app_id!r} in namespace {namespace!r} is not known to the dev sidecar, "
+            f"which serves namespace {settings.namespace!r} (known: {known}); register it with "
+            f"--app {app_id}{where}=URL, or add an HTTPEndpoint resource named {app_id!r}",
         )
+
+    def _peer_url(self, app_id: str, namespace: str) -> str | None:
+        """The URL of ``--app`` entry ``app_id`` in ``namespace``: ``id.ns``, or plain ``id``
+        when ``namespace`` is the sidecar's own."""
+        apps = self.settings.apps
+        qualified = apps.get(f"{app_id}.{namespace}")
+        if qualified is not None or namespace != self.settings.namespace:
+            return qualified
+        return apps.get(app_id)
 
     def _outgoing_headers(
         self, incoming: Iterable[tuple[str, str]], target: Target

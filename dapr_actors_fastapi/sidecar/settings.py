@@ -14,7 +14,9 @@ class SidecarSettings:
     """How the dev sidecar runs; tokens default to ``DAPR_API_TOKEN`` / ``APP_API_TOKEN``.
 
     * ``app_url``/``app_id``: the app this sidecar fronts (actors, and invocation of its id).
-    * ``apps``: other app ids reachable by service invocation, id -> base URL.
+    * ``namespace``: the sidecar's namespace, from ``NAMESPACE`` as in daprd (``"default"``).
+    * ``apps``: other apps reachable by service invocation, ``id`` (in ``namespace``) or
+      ``id.other-namespace`` -> base URL.
     * ``resources_path``: a folder of Dapr resource YAML files (``HTTPEndpoint`` is read).
     * ``state_db``: SQLite file for state and reminders, or ``":memory:"``.
     """
@@ -22,10 +24,15 @@ class SidecarSettings:
     app_url: str
     app_id: str = "app"
     state_db: str = "dapr-actors.db"
-    namespace: str = "default"
+    namespace: str = field(default_factory=lambda: namespace_from_env(os.environ))
     apps: Mapping[str, str] = field(default_factory=dict)
     resources_path: str | None = None
     api_token: str | None = field(default_factory=lambda: os.environ.get("DAPR_API_TOKEN"))
     app_api_token: str | None = field(default_factory=lambda: os.environ.get("APP_API_TOKEN"))
     max_body_size: int = DEFAULT_MAX_BODY_SIZE
     reminder_retry_interval: float = 1.0  # seconds between redeliveries, as daprd
+
+
+def namespace_from_env(environ: Mapping[str, str]) -> str:
+    """daprd's namespace: ``NAMESPACE``, or ``"default"`` when unset or empty (§8.1)."""
+    return environ.get("NAMESPACE") or "default"

@@ -324,6 +324,7 @@ def test_the_console_script_answers_help() -> None:
         (["run", "samples.quickstart"], "expected MODULE:APP, e.g. samples.quickstart:app"),
         (["run", "a:app", "--app-port=http"], "expected a port number 0-65535, got 'http'"),
         (["run", "a:app", "--app", "inventory"], "expected NAME=URL"),
+        (["run", "a:app", "--app", "a.b.c=http://h"], "<app-id>.<namespace>, e.g. inventory.prod"),
         (["sidecar", "--app-url", "localhost:3000"], "expected an http:// URL"),
         (["sidecar"], "--app-url"),
     ],
@@ -342,6 +343,7 @@ def test_bad_arguments_are_usage_errors(
     [
         (["--app-port=3999", "--dapr-http-port=3999"], "both 3999"),
         (["--app", "quickstart=http://127.0.0.1:1"], "this app's own --app-id"),
+        (["--app", "quickstart.default=http://127.0.0.1:1"], "this app's own --app-id"),
         (
             ["--resources-path=/no/such/folder"],
             "--resources-path /no/such/folder: no such folder or file",
@@ -586,3 +588,42 @@ async def test_sigterm_stops_run_while_invocations_hang(cli: list[Cli], tmp_path
         assert code == 0, run.output()
         assert time.monotonic() - started < STOP_SECONDS
         await asyncio.wait_for(asyncio.gather(*calls), DEADLINE)  # each got an answer or EOF
+
+
+async def test_namespace_comes_from_the_environment_and_app_entries_may_name_one(
+    tmp_path: Path,
+) -> None:
+    from .test_invoke import echo_app
+
+    sidecar_port = free_port()
+    async with serve(echo_app()) as app_url:
+        with (tmp_path / "out.txt").open("w") as out:
+            process = await asyncio.create_subprocess_exec(
+                # The module, not the console script: the script may import another checkout.
+                *[sys.executable, "-m", "dapr_actors_fastapi.sidecar.cli", "sidecar"],
+                f"--app-url={app_url}",
+                f"--dapr-http-port={sidecar_port}",
+                "--state-db=:memory:",
+                f"--app=math.testing={app_url}",
+                f"--app=other.prod={app_url}",
+                cwd=ROOT,
+                stdout=out,
+                stderr=out,
+                env=clean_env(NAMESPACE="testing"),
+            )
+        try:
+            base = f"http://127.0.0.1:{sidecar_port}"
+            await wait_until_healthy(base, process)
+            async with aiohttp.ClientSession(base) as http:
+                for target in ("math", "math.testing", "other.prod"):
+                    async with http.get(f"/v1.0/invoke/{target}/method/ping") as r:
+                        assert r.status == 200, await r.text()
+                        seen = dict((await r.json())["headers"])
+                        assert seen["dapr-caller-namespace"] == "testing"
+                        assert seen["dapr-callee-app-id"] == target.partition(".")[0]
+                async with http.get("/v1.0/invoke/other/method/ping") as r:
+                    assert r.status == 500
+                    assert "namespace 'testing' is not known" in await r.text()
+        finally:
+            process.kill()
+            await process.wait()

@@ -337,7 +337,27 @@ async def test_an_app_id_in_another_namespace_is_unknown(math_url: str) -> None:
     message = answer.error()["message"]
     assert message.startswith("failed to invoke, id: mathService.prod, err: ")
     assert "namespace 'prod'" in message
-    assert "'mathService.testing'" in message
+    assert "--app mathService.prod=URL" in message
+
+
+async def test_apps_in_other_namespaces_are_reachable_by_their_qualified_name(
+    math_url: str, echo_url: str
+) -> None:
+    apps = {"mathService.testing": math_url, "echo.prod": echo_url}
+    async with sidecar(apps=apps, namespace="prod") as client:
+        qualified = await client.call(
+            "POST", "/v1.0/invoke/mathService.testing/method/add", json=SEED_BODY
+        )
+        own_namespace = await client.call("GET", "/v1.0/invoke/echo/method/ping")
+        own_namespace_qualified = await client.call("GET", "/v1.0/invoke/echo.prod/method/ping")
+        unqualified = await client.call("POST", "/v1.0/invoke/mathService/method/add")
+    assert (qualified.status, qualified.text) == (200, "33")
+    for answer in (own_namespace, own_namespace_qualified):
+        assert answer.json()["path"] == "/ping"
+        assert answer.seen_headers("dapr-callee-app-id") == ["echo"]
+        assert answer.seen_headers("dapr-caller-namespace") == ["prod"]
+    assert unqualified.status == 500
+    assert "in namespace 'prod' is not known" in unqualified.error()["message"]
 
 
 async def test_an_app_id_with_two_dots_is_invalid(math_url: str) -> None:
