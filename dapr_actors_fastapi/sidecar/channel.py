@@ -62,10 +62,12 @@ def forwardable(headers: Iterable[tuple[str, str]]) -> CIMultiDict[str]:
 
 
 def passthrough_session() -> aiohttp.ClientSession:
-    """A client session that relays requests as a sidecar does: a large keep-alive pool,
-    bodies left as the peer encoded them, no client timeout (daprd has none), no cookies."""
+    """A client session that relays requests as a sidecar does: a keep-alive pool of up to 1024
+    connections per host and none overall (daprd's ``MaxConnsPerHost``, §1), so a target whose
+    calls hang cannot take the connections another target needs; bodies left as the peer
+    encoded them, no session timeout (daprd has none; callers set their own), no cookies."""
     return aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=1024, limit_per_host=1024),
+        connector=aiohttp.TCPConnector(limit=0, limit_per_host=1024),
         auto_decompress=False,
         timeout=aiohttp.ClientTimeout(total=None),
         # A cookie jar would replay one caller's cookies on another caller's calls.

@@ -56,7 +56,7 @@ from .serving import (
     port_of,
     server_config,
 )
-from .settings import SidecarSettings, namespace_from_env
+from .settings import DEFAULT_INVOKE_TIMEOUT, SidecarSettings, namespace_from_env
 
 DEFAULT_STATE_DB = "dapr-actors.db"
 # daprd's default graceful shutdown (--dapr-graceful-shutdown-seconds): how long requests in
@@ -139,6 +139,19 @@ def port_number(text: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"expected a port number 0-65535, got {text!r}")
     return port
+
+
+def timeout_seconds(text: str) -> float | None:
+    """argparse type for ``--invoke-timeout``: seconds, ``0`` for none."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise argparse.ArgumentTypeError(
+            f"expected seconds, e.g. 60 or 2.5, or 0 to wait forever, got {text!r}"
+        )
+    return seconds or None
 
 
 def app_entry(text: str) -> tuple[str, str]:
@@ -267,6 +280,15 @@ def _add_sidecar_flags(parser: argparse.ArgumentParser) -> None:
         "(repeatable)",
     )
     parser.add_argument(
+        "--invoke-timeout",
+        type=timeout_seconds,
+        default=DEFAULT_INVOKE_TIMEOUT,
+        metavar="SECONDS",
+        help="how long a service invocation waits for its target before answering 500 "
+        "ERR_DIRECT_INVOKE (default: %(default)g; 0 waits forever, as daprd does without a "
+        "resiliency policy)",
+    )
+    parser.add_argument(
         "--log-level",
         choices=list(LOG_LEVELS),
         default="info",
@@ -366,6 +388,7 @@ def _settings(args: argparse.Namespace, app_id: str, *, app_url: str) -> Sidecar
         state_db=_state_db(args.state_db),
         apps=apps,
         resources_path=args.resources_path,
+        invoke_timeout=args.invoke_timeout,
     )
 
 

@@ -11,16 +11,22 @@ the path ``/v1.0/invoke/<target>/method/<method>``. The target is one of
 
 The request goes on as a reverse proxy would send it (§8.2) and the answer comes back verbatim,
 whatever its status (§8.3). Only the sidecar's own failures become Dapr error bodies.
+
+A call ends when its caller goes away, as daprd cancels the request's context, or after
+``SidecarSettings.invoke_timeout``: a target that never answers must not keep connections open
+until the sidecar runs out of file descriptors.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import posixpath
 import re
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote, unquote
 
 import aiohttp
@@ -111,7 +117,8 @@ class ServiceInvoker(PassthroughClient):
         headers = self._outgoing_headers(request.headers.items(), target)
         body = await read_body(request, self.settings.max_body_size)
         verb = request.method.upper()
-        return await self._send(target, verb if verb in VERBS else "POST", url, headers, body)
+        sending = self._send(target, verb if verb in VERBS else "POST", url, headers, body)
+        return await unless_caller_leaves(request, sending)
 
     def _resolve_app(self, name: str) -> Target:
         settings = self.settings
@@ -179,11 +186,45 @@ class ServiceInvoker(PassthroughClient):
                 data=body or None,
                 allow_redirects=False,
                 skip_auto_headers=NO_AUTO_HEADERS,
+                timeout=aiohttp.ClientTimeout(total=self.settings.invoke_timeout),
             ) as answer:
                 payload = await answer.read()
                 return _relay(answer.status, answer.headers.items(), payload)
-        except (TimeoutError, aiohttp.ClientError) as error:
+        except TimeoutError:
+            raise direct_invoke_failed(
+                target.name,
+                f"context deadline exceeded: no answer within {self.settings.invoke_timeout:g}s, "
+                "the dev sidecar's invoke timeout (raise it with --invoke-timeout)",
+            ) from None
+        except aiohttp.ClientError as error:
             raise direct_invoke_failed(target.name, str(error) or type(error).__name__) from None
+
+
+async def unless_caller_leaves(
+    request: Request, answering: Coroutine[Any, Any, Response]
+) -> Response:
+    """``answering``'s response, or a throwaway one once the caller disconnects, when
+    ``answering`` is cancelled: its outgoing call closes, as daprd cancels the request context.
+
+    Call it once the request body is read: from then on uvicorn's ``receive`` only ever yields
+    ``http.disconnect``.
+    """
+    call = asyncio.ensure_future(answering)
+    gone = asyncio.ensure_future(_caller_gone(request))
+    try:
+        await asyncio.wait((call, gone), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        call.cancel()
+        gone.cancel()
+        await asyncio.wait((call, gone))
+    if call.cancelled():
+        return Response(status_code=499)  # nobody reads it: nginx's "client closed request"
+    return call.result()
+
+
+async def _caller_gone(request: Request) -> None:
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
 
 
 def find_target(path: str, headers: Headers) -> tuple[str, str]:

@@ -8,6 +8,11 @@ from dataclasses import dataclass, field
 
 from .._wire.headers import DEFAULT_MAX_BODY_SIZE
 
+# daprd has no invocation timeout without a resiliency policy; a target that never answers would
+# then hold the caller's and the target's connections until the process runs out of them.
+# 60 s, as the app side's SidecarClient bounds its own calls.
+DEFAULT_INVOKE_TIMEOUT = 60.0
+
 
 @dataclass(frozen=True)
 class SidecarSettings:
@@ -19,6 +24,9 @@ class SidecarSettings:
       ``id.other-namespace`` -> base URL.
     * ``resources_path``: a folder of Dapr resource YAML files (``HTTPEndpoint`` is read).
     * ``state_db``: SQLite file for state and reminders, or ``":memory:"``.
+    * ``invoke_timeout``: seconds a service invocation may wait for its target, then
+      ``500 ERR_DIRECT_INVOKE``; ``None`` waits forever, as daprd does without a resiliency
+      policy (docs/protocol.md §13).
     """
 
     app_url: str
@@ -31,6 +39,7 @@ class SidecarSettings:
     app_api_token: str | None = field(default_factory=lambda: os.environ.get("APP_API_TOKEN"))
     max_body_size: int = DEFAULT_MAX_BODY_SIZE
     reminder_retry_interval: float = 1.0  # seconds between redeliveries, as daprd
+    invoke_timeout: float | None = DEFAULT_INVOKE_TIMEOUT
 
 
 def namespace_from_env(environ: Mapping[str, str]) -> str:

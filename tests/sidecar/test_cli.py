@@ -325,6 +325,8 @@ def test_the_console_script_answers_help() -> None:
         (["run", "a:app", "--app-port=http"], "expected a port number 0-65535, got 'http'"),
         (["run", "a:app", "--app", "inventory"], "expected NAME=URL"),
         (["run", "a:app", "--app", "a.b.c=http://h"], "<app-id>.<namespace>, e.g. inventory.prod"),
+        (["run", "a:app", "--invoke-timeout", "-1"], "expected seconds, e.g. 60"),
+        (["run", "a:app", "--invoke-timeout", "nan"], "expected seconds, e.g. 60"),
         (["sidecar", "--app-url", "localhost:3000"], "expected an http:// URL"),
         (["sidecar"], "--app-url"),
     ],

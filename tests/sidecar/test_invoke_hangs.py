@@ -1,0 +1,107 @@
+"""Service invocation to a target that never answers (docs/protocol.md §8, §13).
+
+The sidecar must let go of such a call when its caller disconnects, and on its own after
+``invoke_timeout``; meanwhile other targets, above all its own app, stay reachable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import aiohttp
+
+from ..helpers import poll_until, serve, within
+from .test_invoke import echo_app, sidecar
+
+CALLERS = 200
+
+
+@dataclass
+class SilentTarget:
+    """Accepts connections and reads requests, never answers; closes when the caller does."""
+
+    url: str = ""
+    open_connections: set[asyncio.StreamWriter] = field(default_factory=set)
+
+    async def hold(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.open_connections.add(writer)
+        try:
+            while await reader.read(65536):
+                pass
+        finally:
+            self.open_connections.discard(writer)
+            writer.close()
+
+
+@contextlib.asynccontextmanager
+async def silent_target() -> AsyncIterator[SilentTarget]:
+    target = SilentTarget()
+    server = await asyncio.start_server(target.hold, "127.0.0.1", 0)
+    target.url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    try:
+        yield target
+    finally:
+        server.close()
+        for writer in list(target.open_connections):
+            writer.close()
+
+
+def open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+async def call_and_give_up(http: aiohttp.ClientSession, url: str) -> None:
+    """A caller that stops waiting after a short deadline and closes its connection."""
+    with contextlib.suppress(TimeoutError):
+        async with http.post(url, data=b"{}", timeout=aiohttp.ClientTimeout(total=0.5)):
+            raise AssertionError("the silent target answered")
+
+
+async def test_callers_that_give_up_release_every_connection_and_the_own_app_answers() -> None:
+    async with (
+        silent_target() as silent,
+        serve(echo_app()) as own_url,
+        # A long timeout: only the callers' disconnects can end these calls.
+        sidecar(
+            app_id="self", app_url=own_url, apps={"silent": silent.url}, invoke_timeout=60
+        ) as client,
+        aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as callers,
+    ):
+        await client.call("GET", "/v1.0/invoke/self/method/warm-up")  # pools opened
+        baseline = open_fds()
+        url = f"{client.base}/v1.0/invoke/silent/method/hang"
+        calls = asyncio.gather(*(call_and_give_up(callers, url) for _ in range(CALLERS)))
+        await poll_until(
+            lambda: len(silent.open_connections) >= CALLERS // 2, what="calls to the target"
+        )
+        own = await within(client.call("GET", "/v1.0/invoke/self/method/ping"), 2)
+        assert own.json()["path"] == "/ping"
+        await within(calls, 10)
+        await poll_until(
+            lambda: open_fds() <= baseline + 10 and not silent.open_connections,
+            what=f"open fds back near {baseline} (now {open_fds()})",
+            seconds=10,
+        )
+
+
+async def test_a_call_without_answer_times_out_with_daprds_error() -> None:
+    async with (
+        silent_target() as silent,
+        sidecar(apps={"silent": silent.url}, invoke_timeout=0.3) as client,
+    ):
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        answer = await within(client.call("POST", "/v1.0/invoke/silent/method/hang"), 10)
+        waited = loop.time() - started
+        await poll_until(lambda: not silent.open_connections, what="the call to be closed")
+    assert 0.3 <= waited < 5
+    assert answer.status == 500
+    error = answer.error()
+    assert error["errorCode"] == "ERR_DIRECT_INVOKE"
+    assert error["message"].startswith("failed to invoke, id: silent, err: context deadline")
+    assert "within 0.3s" in error["message"]
+    assert "--invoke-timeout" in error["message"]
