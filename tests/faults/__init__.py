@@ -1,0 +1,1 @@
+"""The fault suite: property-based tests (Hypothesis) that bad input never causes a bare 500."""
