@@ -14,7 +14,6 @@ runs a precomputed decoder, the user's coroutine and a precomputed encoder:
 from __future__ import annotations
 
 import inspect
-import json
 import re
 import typing
 from collections.abc import Callable, Coroutine, Mapping
@@ -23,10 +22,12 @@ from typing import Annotated, Any, NotRequired
 
 from pydantic import BaseModel, PydanticUserError, TypeAdapter, ValidationError, create_model
 from pydantic.fields import FieldInfo
+from pydantic_core import from_json
 from starlette.responses import Response
 from typing_extensions import TypedDict
 
 from .._wire.names import RESERVED_TYPE_PREFIX, checked_name
+from .._wire.strict_json import from_go_json
 from ..exceptions import ActorConfigError, InvalidActorRequest
 from .body_rules import Parameters, body_shape, handler_parameters
 from .decorators import MARK_ATTRIBUTE, HandlerMark
@@ -35,6 +36,9 @@ Handler = Callable[..., Coroutine[Any, Any, Any]]
 Decoder = Callable[[bytes], dict[str, Any]]
 
 _CALLBACK_PARAMETERS = frozenset({"data", "name", "due_time", "period"})
+# Only these can spell a number float64 cannot hold: an exponent, 309 digits in a row, or the
+# constants (a cheap pre-check; a match inside a string only costs a second parse).
+_MAYBE_NOT_FLOAT64 = re.compile(rb"[0-9][eE]|[0-9]{309}|NaN|Infinity")
 
 
 def validate_wire_name(kind: str, name: str) -> str:
@@ -321,20 +325,22 @@ def _bind_callback(function: Handler, wire_name: str | None, where: str) -> Call
 
 
 def parse_callback_envelope(body: bytes, where: str) -> dict[str, Any]:
-    """Decode a reminder/timer callback body (a JSON object, or nothing)."""
+    """Decode a reminder/timer callback body (a JSON object, or nothing).
+
+    As strict as method bodies, and with the same decoder: text that is not UTF-8, lone
+    surrogates, ``NaN``, nesting past pydantic's limit and numbers beyond float64 are refused
+    with 400, rather than handed to the handler, whose first state save would then fail with a
+    500 (daprd's envelopes never hold them).
+    """
     if not body.strip():
         return {}
     try:
-        envelope = json.loads(body)
+        if _MAYBE_NOT_FLOAT64.search(body):
+            from_go_json(body)  # pydantic reads 1e400 as infinity; this refuses it, by name
+        envelope = from_json(body, allow_inf_nan=False)
     except ValueError as error:
         raise InvalidActorRequest(
             f"invalid callback body for {where}: not JSON ({error})"
-        ) from None
-    except RecursionError:
-        # Python's decoder recurses once per level; pydantic refuses method bodies the same way.
-        raise InvalidActorRequest(
-            f"invalid callback body for {where}: JSON nested too deeply to decode "
-            "(recursion limit exceeded)"
         ) from None
     if not isinstance(envelope, dict):
         raise InvalidActorRequest(

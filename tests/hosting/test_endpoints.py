@@ -230,6 +230,29 @@ def test_malformed_callback_bodies_are_400(client: TestClient, body: bytes) -> N
     assert response.status_code == 400
 
 
+@pytest.mark.parametrize(
+    ("data", "named"),
+    [
+        (b"1e400", "1e400"),
+        (b"NaN", "NaN"),
+        (b'"\\ud800"', "hex escape"),
+        (b'"\xed\xa0\x80"', "unicode"),
+        (b"[" * 300 + b"]" * 300, "recursion"),
+    ],
+)
+def test_callback_data_json_cannot_carry_is_400(
+    client: TestClient, journal: list[Any], data: bytes, named: str
+) -> None:
+    # Found by the fault suite: json.loads handed these to the handler, whose first state save
+    # then refused them with a 500. Method bodies refused them already.
+    response = client.put(
+        "/actors/stormtrooper/1/method/remind/any", content=b'{"data":' + data + b"}"
+    )
+    assert response.status_code == 400, response.text
+    assert named in error_body(response)["message"]
+    assert not [entry for entry in journal if entry[0] == "reminder"]
+
+
 # -- timers -------------------------------------------------------------------------------------
 
 
