@@ -79,6 +79,18 @@ DURATION_LIKE = st.one_of(
     st.sampled_from(
         ["", "0", "0s", "1h", "PT1H", "R5/PT1S", "-1s", "1e9h", "NaN", "P", "PT", "R/"]
     ),
+    st.sampled_from(
+        [
+            "0000-01-01T00:00:00Z",
+            "2024-02-30T00:00:00Z",
+            "9999-12-31T23:59:59+14:00",
+            "R99999999999999999999/PT1S",
+            "9223372036854775808ns",
+            "2562048h",
+            "\uff11h",  # a fullwidth digit: Python's int() reads it, Go's parser does not
+            "\u0661h",  # an Arabic-Indic digit, likewise
+        ]
+    ),
 )
 """Strings that look like daprd's durations (Go, ISO 8601, RFC 3339) and ones that almost do."""
 
