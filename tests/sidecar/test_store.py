@@ -3,6 +3,7 @@ written by an older version, which joined keys as ``app||type||id||key``, still 
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
 from pathlib import Path
@@ -91,7 +92,8 @@ async def test_a_database_from_an_older_version_still_reads(tmp_path: Path) -> N
         assert other.value == b"7"
     finally:
         store.close()
-    tables = {row[0] for row in sqlite3.connect(path).execute("SELECT name FROM sqlite_master")}
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
     assert "actor_state" not in tables
 
 
