@@ -24,7 +24,7 @@ from datetime import MAXYEAR, MINYEAR, UTC, datetime
 
 from ..durations import SECOND, ISODuration, parse_go_duration, parse_iso8601_duration
 
-DAY = 86_400.0  # seconds in a UTC day
+SECONDS_PER_DAY = 86_400.0  # in UTC; durations.DAY is the same day in nanoseconds
 _EARLIEST = datetime(1, 1, 2, tzinfo=UTC).timestamp()
 _LATEST = datetime(9999, 12, 31, tzinfo=UTC).timestamp()
 
@@ -73,7 +73,7 @@ def add_date(moment: float, years: int, months: int, days: int) -> float:
     # Take the day as an offset from the first of the month so that overflow rolls forward;
     # in UTC every day is 86,400 s, so days are added as seconds (no datetime overflow).
     first = start.replace(year=year, month=month, day=1)
-    return first.timestamp() + (start.day - 1 + days) * DAY
+    return first.timestamp() + (start.day - 1 + days) * SECONDS_PER_DAY
 
 
 def _rfc3339(text: str) -> float | None:
