@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -51,30 +52,70 @@ def main() -> int:
         help="seconds from the start of registration to the first due time (default: 30)",
     )
     args = parser.parse_args()
-    return asyncio.run(measure(args))
+    burst = Burst(args.reminders, args.period, args.periods, args.lead)
+    report(asyncio.run(measure(burst)))
+    return 0
 
 
-async def measure(args: argparse.Namespace) -> int:
+@dataclass(frozen=True)
+class Burst:
+    """What to measure: ``reminders`` due at once, ``lead`` seconds after registration starts,
+    every ``period`` seconds, watched for ``periods`` due times."""
+
+    reminders: int = 10_000
+    period: float = 10.0
+    periods: int = 2
+    lead: float = 30.0
+
+
+@dataclass(frozen=True)
+class BurstResult:
+    """What was measured (seconds unless named otherwise)."""
+
+    burst: Burst
+    registration: float
+    deletion: float
+    lateness: list[float]  # each watched fire's arrival minus its scheduled time
+    missing: int  # watched due times with no fire
+    unrelated_calls: list[float]  # latencies of the unrelated call while the burst fired
+    registered_late: bool  # registration ended after the first due time
+
+
+async def measure(burst: Burst) -> BurstResult:
+    """Run ``burst`` against a fresh app and dev sidecar and measure it."""
     with tempfile.TemporaryDirectory() as folder, servers(Path(folder) / "state.db") as urls:
         app_url, url = urls
         async with aiohttp.ClientSession(
             url, connector=aiohttp.TCPConnector(limit=CONCURRENCY * 2)
         ) as http:
             await wait_ready(http)
-            first_due = time.time() + args.lead
+            first_due = time.time() + burst.lead
             started = time.perf_counter()
-            await each(args.reminders, lambda n: register(http, n, first_due, args.period))
+            await each(burst.reminders, lambda n: register(http, n, first_due, burst.period))
             registration = time.perf_counter() - started
-            if time.time() > first_due:
-                print("warning: registration ended after the first due time; raise --lead")
-            watch_until = first_due + args.periods * args.period
+            registered_late = time.time() > first_due
+            watch_until = first_due + burst.periods * burst.period
             latencies = await probe_until(http, watch_until, from_time=first_due)
             started = time.perf_counter()
-            await each(args.reminders, lambda n: delete(http, n))
+            await each(burst.reminders, lambda n: delete(http, n))
             deletion = time.perf_counter() - started
             fires = await read_fires(app_url)
-    report(args, registration, deletion, latencies, fires, first_due)
-    return 0
+    lateness, missing = arrivals_against_schedule(burst, fires, first_due)
+    return BurstResult(burst, registration, deletion, lateness, missing, latencies, registered_late)
+
+
+def arrivals_against_schedule(
+    burst: Burst, fires: dict[str, list[float]], first_due: float
+) -> tuple[list[float], int]:
+    """Each watched fire's lateness, and how many watched due times had no fire."""
+    lateness: list[float] = []
+    missing = 0
+    for n in range(burst.reminders):
+        arrivals = sorted(fires.get(str(n), []))
+        missing += max(0, burst.periods - len(arrivals))
+        for k, arrived in enumerate(arrivals[: burst.periods]):
+            lateness.append(arrived - (first_due + k * burst.period))
+    return lateness, missing
 
 
 @contextlib.contextmanager
@@ -170,33 +211,25 @@ async def read_fires(app_url: str) -> dict[str, list[float]]:
         return fires
 
 
-def report(
-    args: argparse.Namespace,
-    registration: float,
-    deletion: float,
-    latencies: list[float],
-    fires: dict[str, list[float]],
-    first_due: float,
-) -> None:
-    lateness: list[float] = []
-    missing = 0
-    for n in range(args.reminders):
-        arrivals = sorted(fires.get(str(n), []))
-        missing += max(0, args.periods - len(arrivals))
-        for k, arrived in enumerate(arrivals[: args.periods]):
-            lateness.append(arrived - (first_due + k * args.period))
-    expected = args.reminders * args.periods
-    print(f"reminders: {args.reminders:,}, period {args.period:g} s, {args.periods} due times")
-    print(f"registration: {registration:.2f} s ({args.reminders / registration:,.0f}/s)")
-    print(f"deletion: {deletion:.2f} s ({args.reminders / deletion:,.0f}/s)")
-    print(f"fires: {len(lateness):,} of {expected:,} expected; missing {missing:,}")
-    if lateness:
+def report(result: BurstResult) -> None:
+    burst = result.burst
+    if result.registered_late:
+        print("warning: registration ended after the first due time; raise --lead")
+    print(f"reminders: {burst.reminders:,}, period {burst.period:g} s, {burst.periods} due times")
+    print(
+        f"registration: {result.registration:.2f} s ({burst.reminders / result.registration:,.0f}/s)"
+    )
+    print(f"deletion: {result.deletion:.2f} s ({burst.reminders / result.deletion:,.0f}/s)")
+    expected = burst.reminders * burst.periods
+    print(f"fires: {len(result.lateness):,} of {expected:,} expected; missing {result.missing:,}")
+    if result.lateness:
+        lateness = result.lateness
         print(
             f"lateness (s): p50 {percentile(lateness, 50):.2f}, "
             f"p99 {percentile(lateness, 99):.2f}, max {max(lateness):.2f}"
         )
-    if latencies:
-        ms = [latency * 1000 for latency in latencies]
+    if result.unrelated_calls:
+        ms = [latency * 1000 for latency in result.unrelated_calls]
         print(
             f"unrelated call during the burst (ms, {len(ms)} calls): p50 "
             f"{percentile(ms, 50):.1f}, p99 {percentile(ms, 99):.1f}, max {max(ms):.1f}"

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
@@ -76,9 +76,10 @@ class StateWrite:
     ttl_seconds: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ReminderRecord:
-    """A reminder as registered (strings kept verbatim) and how far it has got."""
+class ReminderRecord(NamedTuple):
+    """A reminder as registered (strings kept verbatim) and how far it has got; its fields are
+    the columns of the ``reminders`` table in order. A tuple, because every fire saves one:
+    ``dataclasses.astuple`` deep-copied each field and cost more than the SQLite write."""
 
     actor_type: str
     actor_id: str
@@ -197,7 +198,7 @@ class StateStore:
         self._db.execute(
             f"INSERT OR REPLACE INTO reminders (app_id, {_REMINDER_COLUMNS}) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (app_id, *astuple(record)),
+            (app_id, *record),
         )
 
     def delete_reminder(self, app_id: str, actor_type: str, actor_id: str, name: str) -> bool:
