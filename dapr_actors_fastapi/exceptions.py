@@ -98,7 +98,8 @@ class StateKeyNotFound(DaprActorsError, KeyError):
 class ActorError(DaprActorsError):
     """An error with an HTTP status and a Dapr ``errorCode``, answered as JSON.
 
-    ``details`` are extra keys merged into the error body (for example validation errors).
+    ``details`` are extra keys merged into the error body (for example validation errors);
+    ``status_code`` and ``error_code`` replace the class's for this one error.
     """
 
     status_code: int = 500
@@ -110,12 +111,15 @@ class ActorError(DaprActorsError):
         *,
         details: dict[str, Any] | None = None,
         status_code: int | None = None,
+        error_code: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.details = details or {}
         if status_code is not None:
             self.status_code = status_code
+        if error_code is not None:
+            self.error_code = error_code
 
     def to_body(self) -> dict[str, Any]:
         """The JSON error body: Dapr's two keys first, then the details."""

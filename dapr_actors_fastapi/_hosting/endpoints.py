@@ -9,7 +9,8 @@ turn and writes the answer.
 Status codes follow the policy table of docs/protocol.md: success is exactly 200 (P1);
 deactivating an inactive id is 200 (P2), an unknown type 400 (P3); unknown type or handler 404
 (P4); bad body 400 naming the field (P5); errors are ``{"errorCode", "message", ...}`` (P6);
-actor exceptions 500 or 200 + ``X-DaprErrorResponseHeader`` (P7); callbacks that arrive while
+actor exceptions 500 or 200 + ``X-DaprErrorResponseHeader`` (P7), with a code of the sidecar's
+when the sidecar failed the turn (P18); callbacks that arrive while
 the app shuts down 503 ``ERR_ACTOR_RUNTIME_CLOSED`` (P17).
 """
 
@@ -37,10 +38,13 @@ from .._wire.headers import (
 )
 from ..exceptions import (
     ActorError,
+    ActorInvokeError,
     ActorMethodNotFound,
     ActorTypeNotFound,
     InvalidApiToken,
     RequestBodyTooLarge,
+    SidecarError,
+    SidecarUnavailable,
 )
 from .serving import ServingState
 from .type_host import ActorTypeHost, TurnFailed
@@ -56,6 +60,8 @@ _JSON = b"application/json"
 _ERROR_HEADER = (ERROR_RESPONSE_KEY, b"true")
 _CANCEL_HEADER = (REMINDER_CANCEL_KEY, b"true")
 ErrorStyle = Literal["status", "header"]
+# A turn failed because the sidecar answered one of its requests with an error (P18).
+SIDECAR_ERROR = "ERR_SIDECAR_ERROR"
 _REMIND_PREFIX = "remind/"
 _TIMER_PREFIX = "timer/"
 
@@ -137,9 +143,29 @@ def _actor_error(error: Exception, type_name: str, actor_id: str, what: str) -> 
     """The wire error for an exception raised by the actor's own code."""
     if isinstance(error, ActorError):
         return error
+    if isinstance(error, SidecarError) and not isinstance(error, ActorInvokeError):
+        return _sidecar_failure(error, type_name, actor_id, what)
     failure = ActorError(str(error) or type(error).__name__, details={"type": type(error).__name__})
     logger.error("%s of %s/%s raised", what, type_name, actor_id, exc_info=error)
     return failure
+
+
+def _sidecar_failure(error: SidecarError, type_name: str, actor_id: str, what: str) -> ActorError:
+    """The wire error for a turn that failed because its sidecar did (P18): a code that puts
+    the fault there, not in the actor's code, and what the sidecar said."""
+    details: dict[str, Any] = {"type": type(error).__name__}
+    if isinstance(error, SidecarUnavailable):
+        code = error.error_code  # ERR_SIDECAR_UNREACHABLE or ERR_SIDECAR_TIMEOUT
+    else:
+        code = SIDECAR_ERROR
+        details.update(sidecarStatus=error.status, sidecarErrorCode=error.error_code)
+    # An outage, not a bug: one line, no traceback.
+    logger.error("%s of %s/%s failed at the sidecar: %s", what, type_name, actor_id, error)
+    return ActorError(
+        f"the Dapr sidecar failed {what!r} of actor {type_name}/{actor_id}: {error}",
+        details=details,
+        error_code=code,
+    )
 
 
 class ActorCallbackEndpoint:

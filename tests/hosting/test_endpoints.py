@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,7 +12,9 @@ from pydantic import BaseModel
 from dapr_actors_fastapi import (
     Actor,
     ActorError,
+    ActorInvokeError,
     ActorRuntime,
+    SidecarError,
     Turn,
     current_turn,
     method,
@@ -155,6 +157,53 @@ def test_header_error_style_answers_200_with_the_dapr_error_header(journal: list
         assert error_body(response)["message"] == "blaster jammed"
         # Framework errors keep their status: only the actor's own failures are rewritten.
         assert client.put("/actors/stormtrooper/1/method/dance").status_code == 404
+
+
+def sidecar_failures(runtime: ActorRuntime) -> ActorRuntime:
+    @runtime.actor("scout")
+    class Scout(Actor):
+        @method
+        async def refused(self) -> None:
+            raise SidecarError(
+                400, "ERR_MALFORMED_REQUEST", "bad ttl", method="POST", path="/v1.0/x/state"
+            )
+
+        @method
+        async def ally_failed(self) -> None:
+            raise ActorInvokeError(
+                500,
+                "ERR_ACTOR_INVOKE_METHOD",
+                "error from actor service",
+                method="PUT",
+                path="/v1.0/actors/ally/1/method/help",
+                actor_type="ally",
+                actor_id="1",
+                actor_method="help",
+            )
+
+    return runtime
+
+
+@pytest.mark.parametrize("style", ["status", "header"])
+def test_a_turn_the_sidecar_failed_is_answered_with_the_sidecars_code(
+    style: Literal["status", "header"],
+) -> None:
+    runtime = sidecar_failures(ActorRuntime(error_style=style))
+    with TestClient(make_app(runtime)) as client:
+        refused = client.put("/actors/scout/1/method/refused")
+        ally = client.put("/actors/scout/1/method/ally_failed")
+    assert refused.status_code == ally.status_code == (500 if style == "status" else 200)
+    body = error_body(refused)
+    # Not daprd's code as the errorCode: "malformed request" would blame the caller (P18).
+    assert (body["errorCode"], body["sidecarStatus"], body["sidecarErrorCode"]) == (
+        "ERR_SIDECAR_ERROR",
+        400,
+        "ERR_MALFORMED_REQUEST",
+    )
+    assert body["message"].startswith("the Dapr sidecar failed 'refused' of actor scout/1: ")
+    assert "bad ttl" in body["message"]
+    # Another actor's failure is this actor's own error, as any exception (P7).
+    assert error_body(ally)["errorCode"] == "ERR_ACTOR_METHOD"
 
 
 def test_turn_context_carries_the_propagated_headers(client: TestClient) -> None:
