@@ -85,7 +85,8 @@ class FakeSidecar:
                 answer = await self._answer(*request)
                 if answer is None:  # died with the request in hand: no answer, no FIN
                     writer.transport.abort()
-                    await self.stop()
+                    if self.listening:  # not yet stopped (a hung request ends with the stop)
+                        await self.stop()
                     return
                 writer.write(answer)
                 await writer.drain()
