@@ -25,7 +25,8 @@ Hierarchy::
 
 Users may raise an ``ActorError`` (or a subclass with their own ``status_code`` and
 ``error_code``) from an actor method to choose the status the caller sees; any other exception
-becomes ``500 ERR_ACTOR_METHOD``.
+becomes ``500 ERR_ACTOR_METHOD``, except a ``SidecarError`` (not an ``ActorInvokeError``), whose
+code names the sidecar's failure (docs/protocol.md P18).
 """
 
 from __future__ import annotations

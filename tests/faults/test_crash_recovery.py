@@ -6,8 +6,9 @@ The sidecar runs as ``dapr-actors sidecar`` in a subprocess, in front of an app 
 test (which outlives the kills, as an app outlives a crashed daprd). Writers call an actor method
 through the sidecar's API that writes ``a`` = ``b`` = n in one turn, so in one state
 transaction; others keep re-registering reminders. Once enough writes are acknowledged, the
-sidecar gets SIGKILL with requests still in flight; the same checks then run on the file the
-kill left and on the restarted sidecar, and the cycle repeats.
+sidecar gets SIGKILL with requests still in flight. The integrity check runs on the file the
+kill left, then the sidecar restarts on it and is asked, through its API, for every value and
+reminder; then the cycle repeats.
 """
 
 from __future__ import annotations
@@ -205,6 +206,7 @@ async def write_then_kill(sidecar: DevSidecar, cycle: int, ledger: Ledger) -> tu
                 await asyncio.wait_for(progress.wait(), timeout=0.5)
         await sidecar.kill()
         await asyncio.wait_for(asyncio.gather(*tasks), timeout=30)
+    assert not ledger.refused, ledger.refused  # a killed sidecar answers nothing at all
     registrations = sum(seq - first + 1 for seq in ledger.reminders_acked.values() if seq >= first)
     return _acked_in(cycle, ledger), registrations
 
