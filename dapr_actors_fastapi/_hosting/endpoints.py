@@ -9,9 +9,9 @@ turn and writes the answer.
 Status codes follow the policy table of docs/protocol.md: success is exactly 200 (P1);
 deactivating an inactive id is 200 (P2), an unknown type 400 (P3); unknown type or handler 404
 (P4); bad body 400 naming the field (P5); errors are ``{"errorCode", "message", ...}`` (P6);
-actor exceptions 500 or 200 + ``X-DaprErrorResponseHeader`` (P7), with a code of the sidecar's
-when the sidecar failed the turn (P18); callbacks that arrive while
-the app shuts down 503 ``ERR_ACTOR_RUNTIME_CLOSED`` (P17).
+actor exceptions 500 or 200 + ``X-DaprErrorResponseHeader`` (P7), with an ``ERR_SIDECAR_*``
+code when the sidecar failed the turn (P18); callbacks that arrive while the app shuts down 503
+``ERR_ACTOR_RUNTIME_CLOSED`` (P17).
 """
 
 from __future__ import annotations
