@@ -39,7 +39,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -312,9 +312,11 @@ class Sample:
     fds: dict[str, int]
     threads: dict[str, int]
     cpu_percent: dict[str, float]  # of one core, since the previous sample
+    server_core_busy: float  # % of CPU 0 busy with anything, since the previous sample
     p50_ms: float  # of the calls answered since the previous sample (0 if none)
     p99_ms: float
     live_in_app: int
+    objects_in_app: int  # objects the app process' garbage collector tracks
     active_in_sidecar: int
     calls: int
     errors: int
@@ -327,6 +329,7 @@ class Sampler:
         self._load = load
         self._started = time.monotonic()
         self._cpu = {name: self._cpu_seconds(p) for name, p in running.processes.items()}
+        self._core_busy = core_busy_seconds()
         self._cpu_at = self._started
         self.samples: list[Sample] = []
 
@@ -339,21 +342,25 @@ class Sampler:
         processes = self._running.processes
         now = time.monotonic()
         cpu = {name: self._cpu_seconds(p) for name, p in processes.items()}
+        core_busy = core_busy_seconds()
         wall = max(now - self._cpu_at, 1e-9)
+        counts = await app_counts(self._http, self._running)
         sample = Sample(
             seconds=now - self._started,
             rss={name: int(p.memory_info().rss) for name, p in processes.items()},
             fds={name: int(p.num_fds()) for name, p in processes.items()},
             threads={name: int(p.num_threads()) for name, p in processes.items()},
             cpu_percent={name: 100 * (cpu[name] - self._cpu[name]) / wall for name in processes},
+            server_core_busy=100 * (core_busy - self._core_busy) / wall,
             p50_ms=1000 * percentile(self._load.latencies, 50),
             p99_ms=1000 * percentile(self._load.latencies, 99),
-            live_in_app=(await app_counts(self._http, self._running))["live"],
+            live_in_app=counts["live"],
+            objects_in_app=counts["objects"],
             active_in_sidecar=await sidecar_active(self._http, self._running),
             calls=self._load.calls.total(),
             errors=len(self._load.errors),
         )
-        self._cpu, self._cpu_at = cpu, now
+        self._cpu, self._core_busy, self._cpu_at = cpu, core_busy, now
         self._load.latencies.clear()
         self.samples.append(sample)
         return sample
@@ -364,6 +371,13 @@ class Sampler:
         while time.monotonic() + interval < until:
             await asyncio.sleep(interval)
             print(describe(await self.take()), flush=True)
+
+
+def core_busy_seconds() -> float:
+    """Seconds CPU 0 (the servers' core when pinned) has been busy since boot, whatever ran:
+    beside the servers' own CPU it shows whether other work took their core."""
+    times = psutil.cpu_times(percpu=True)[SERVER_CPU]
+    return float(sum(times) - times.idle - getattr(times, "iowait", 0.0))
 
 
 def percentile(values: list[float], p: int) -> float:
@@ -514,22 +528,33 @@ def report(
           f"{len(verdict.mismatches)} stored counts off)")  # fmt: skip
 
 
+# The columns of the samples table after the per-process ones: header, cell.
+COLUMNS: tuple[tuple[str, Callable[[Sample], str]], ...] = (
+    ("CPU 0 busy %", lambda s: f"{s.server_core_busy:.0f}"),
+    ("Python objects (app)", lambda s: f"{s.objects_in_app:,}"),
+    ("live actors (app)", lambda s: f"{s.live_in_app:,}"),
+    ("active (sidecar)", lambda s: f"{s.active_in_sidecar:,}"),
+    ("calls", lambda s: f"{s.calls:,}"),
+    ("p50 (ms)", lambda s: f"{s.p50_ms:.0f}"),
+    ("p99 (ms)", lambda s: f"{s.p99_ms:.0f}"),
+    ("errors", lambda s: str(s.errors)),
+)
+
+
 def samples_table(samples: list[Sample]) -> str:
     names = list(samples[0].rss)
-    several = len(names) > 1
     columns = ["t (s)"]
     for name in names:
-        suffix = f", {name}" if several else ""
+        suffix = f", {name}" if len(names) > 1 else ""
         columns += [f"RSS (MB){suffix}", f"fds{suffix}", f"threads{suffix}", f"CPU %{suffix}"]
-    columns += ["live actors (app)", "active (sidecar)", "calls", "p50 (ms)", "p99 (ms)", "errors"]
+    columns += [header for header, _ in COLUMNS]
     lines = ["| " + " | ".join(columns) + " |", "|" + "---:|" * len(columns)]
     for s in samples:
         cells = [f"{s.seconds:.0f}"]
         for name in names:
             cells += [f"{s.rss[name] / 2**20:.1f}", str(s.fds[name]), str(s.threads[name]),
                       f"{s.cpu_percent[name]:.0f}"]  # fmt: skip
-        cells += [f"{s.live_in_app:,}", f"{s.active_in_sidecar:,}", f"{s.calls:,}",
-                  f"{s.p50_ms:.0f}", f"{s.p99_ms:.0f}", str(s.errors)]  # fmt: skip
+        cells += [cell(s) for _, cell in COLUMNS]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
