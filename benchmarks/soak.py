@@ -12,13 +12,15 @@ two cores are there. For ``--minutes`` it calls ``counter`` actors through the s
 ``--rate`` calls/s over ``--ids`` ids: mostly ``increment`` (read, write and save a count), and
 registering reminders, deleting them and starting timers; the app deactivates an actor 2 s
 after its last turn, so actors keep coming and going. Every ``--sample-every`` seconds it reads
-each server process' RSS, open fds, threads and CPU, the app's live actors and the sidecar's
-active ones.
+each server process' RSS, open fds, threads and CPU, how busy CPU 0 was with anything, the
+objects the app process' garbage collector tracks, the app's live actors, the sidecar's active
+ones, and the latency of the calls answered since the previous sample.
 
 At the end it prints the samples and a verdict, and exits 1 unless all of these hold: RSS grew
 less than ``--flat-percent`` over the second half of the run (the first half is warm-up: 10,000
 actors' state, the SQLite cache, the allocator's pools), no call failed, no server logged an
-error, and every id's stored count equals the increments the harness saw acknowledged.
+error or exited uncleanly, and every id's stored count equals the increments the harness saw
+acknowledged.
 Server logs and the samples (JSON) stay under ``benchmarks/results/`` (git-ignored).
 """
 
@@ -118,25 +120,31 @@ class Servers:
     exit_codes: dict[str, int] = field(default_factory=dict)
 
 
-@contextlib.contextmanager
-def servers(database: Path, log_dir: Path, split: bool) -> Iterator[Servers]:
-    app_port, sidecar_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DAPR_API_TOKEN", "APP_API_TOKEN")} | {
-        "PYTHONPATH": str(REPO_ROOT)
-    }
+def server_commands(
+    app_port: int, sidecar_port: int, database: Path, split: bool
+) -> dict[str, list[str]]:
+    """The command line of each server process, by the name the report gives it."""
     cli = [sys.executable, "-m", "dapr_actors_fastapi.sidecar.cli"]
     sidecar_flags = [f"--dapr-http-port={sidecar_port}", f"--state-db={database}"]
     sidecar_flags += ["--app-id=soak", "--log-level=warning"]
-    if split:
-        commands = {
-            "app": [sys.executable, "-m", "uvicorn", APP, "--host=127.0.0.1",
-                    f"--port={app_port}", "--no-access-log", "--log-level=warning"],
-            "sidecar": [*cli, "sidecar", f"--app-url=http://127.0.0.1:{app_port}",
-                        *sidecar_flags],
-        }  # fmt: skip
-        env["DAPR_HTTP_PORT"] = str(sidecar_port)
-    else:
-        commands = {"app + sidecar": [*cli, "run", APP, f"--app-port={app_port}", *sidecar_flags]}
+    if not split:
+        return {"app + sidecar": [*cli, "run", APP, f"--app-port={app_port}", *sidecar_flags]}
+    return {
+        "app": [sys.executable, "-m", "uvicorn", APP, "--host=127.0.0.1", f"--port={app_port}",
+                "--no-access-log", "--log-level=warning"],
+        "sidecar": [*cli, "sidecar", f"--app-url=http://127.0.0.1:{app_port}", *sidecar_flags],
+    }  # fmt: skip
+
+
+@contextlib.contextmanager
+def servers(database: Path, log_dir: Path, split: bool) -> Iterator[Servers]:
+    """The servers, started (``wait_ready`` waits for them); stopped with SIGTERM, lifespan included."""
+    app_port, sidecar_port = free_port(), free_port()
+    commands = server_commands(app_port, sidecar_port, database, split)
+    env = {k: v for k, v in os.environ.items() if k not in ("DAPR_API_TOKEN", "APP_API_TOKEN")}
+    # the app's module is imported from the repository; a split app finds its sidecar as under
+    # `dapr run` (`dapr-actors run` sets DAPR_HTTP_PORT itself)
+    env |= {"PYTHONPATH": str(REPO_ROOT), "DAPR_HTTP_PORT": str(sidecar_port)}
     prefix = ["taskset", "-c", str(SERVER_CPU)] if pinned() else []
     log_dir.mkdir(parents=True, exist_ok=True)
     started: dict[str, subprocess.Popen[bytes]] = {}
