@@ -94,6 +94,12 @@ def main() -> int:
     args = parser.parse_args()
     if min(args.minutes, args.rate, args.ids, args.sample_every) <= 0:
         parser.error("--minutes, --rate, --ids and --sample-every must be positive")
+    if args.minutes * 60 < 4 * args.sample_every:
+        parser.error(
+            f"--minutes {args.minutes:g} leaves too few samples {args.sample_every:g} s apart "
+            "to fit a line through the second half; use --sample-every "
+            f"{args.minutes * 15:g} or less"
+        )
     run_id = f"soak-{datetime.now(UTC):%Y%m%d-%H%M%S}"
     try:
         return asyncio.run(soak(args, RESULTS_DIR / run_id))
