@@ -9,10 +9,12 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import httpx2 as httpx
 import pytest
@@ -79,10 +81,24 @@ async def within(awaitable: Awaitable[T], seconds: float = 5.0) -> T:
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@dataclass(frozen=True)
+class DaprActorsRun:
+    """A ``dapr-actors run`` subprocess that listens: its process, ports and output."""
+
+    process: subprocess.Popen[bytes]
+    app_port: int
+    sidecar_port: int
+    output: IO[bytes]  # a file, not a pipe: a chatty server would fill a pipe and block
+
+    def log(self) -> str:
+        self.output.seek(0)
+        return self.output.read().decode(errors="replace")
+
+
 @contextlib.contextmanager
-def dapr_actors_run(*arguments: str) -> Iterator[tuple[int, int]]:
-    """``dapr-actors run <arguments>`` in a subprocess on free ports, the state in memory;
-    yields (app port, sidecar port) once both listen."""
+def dapr_actors_process(*arguments: str, state_db: str = ":memory:") -> Iterator[DaprActorsRun]:
+    """``dapr-actors run <arguments>`` in a subprocess on free ports; yields it once both
+    ports listen, and stops it (if still running) on exit."""
     app_port, sidecar_port = free_port(), free_port()
     command = [
         sys.executable,
@@ -92,28 +108,35 @@ def dapr_actors_run(*arguments: str) -> Iterator[tuple[int, int]]:
         *arguments,
         f"--app-port={app_port}",
         f"--dapr-http-port={sidecar_port}",
-        "--state-db=:memory:",
+        f"--state-db={state_db}",
     ]
-    server = subprocess.Popen(
-        command,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        deadline = time.monotonic() + 60  # a cold start is slow on a loaded machine
-        while not all(listening(port) for port in (app_port, sidecar_port)):
-            if server.poll() is not None or time.monotonic() > deadline:
-                output = server.stdout.read().decode() if server.stdout else ""
-                pytest.fail(f"dapr-actors run did not start:\n{output}")
-            time.sleep(0.05)  # a connect poll with a deadline; nothing to wait on instead
-        yield app_port, sidecar_port
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        if server.stdout is not None:
-            server.stdout.close()
+    with tempfile.TemporaryFile() as output:
+        server = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        run = DaprActorsRun(server, app_port, sidecar_port, output)
+        try:
+            deadline = time.monotonic() + 60  # a cold start is slow on a loaded machine
+            while not all(listening(port) for port in (app_port, sidecar_port)):
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"dapr-actors run did not start:\n{run.log()}")
+                time.sleep(0.05)  # a connect poll with a deadline; nothing to wait on instead
+            yield run
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def dapr_actors_run(*arguments: str, state_db: str = ":memory:") -> Iterator[tuple[int, int]]:
+    """``dapr-actors run <arguments>`` in a subprocess on free ports, the state in memory
+    unless ``state_db`` names a file; yields (app port, sidecar port) once both listen."""
+    with dapr_actors_process(*arguments, state_db=state_db) as run:
+        yield run.app_port, run.sidecar_port
 
 
 def free_port() -> int:
