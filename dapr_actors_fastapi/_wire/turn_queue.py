@@ -74,6 +74,11 @@ class TurnQueue:
         self._waiting.append(inflight)
         return inflight
 
+    def chain_holds_turn(self, chain: str | None) -> bool:
+        """Whether ``chain`` is the reentrant chain running now: a request of it would join the
+        turn in flight instead of starting one."""
+        return chain is not None and self._front is not None and self._front.chain == chain
+
     def holds_turn(self, inflight: Inflight) -> bool:
         """Whether ``inflight`` is the running turn."""
         return inflight is self._front

@@ -10,6 +10,9 @@ Behaves as daprd intends (docs/protocol.md §2, §4, §5, §6), not as its quirk
   request carrying the chain's ``Dapr-Reentrancy-Id`` joins it, up to ``maxStackDepth``.
 * Idle actors are deactivated every ``actorScanInterval`` (P9): the sidecar takes the actor's
   turn (daprd instead cancels a running call), drops the actor, then sends ``DELETE``.
+* Once the sidecar's shutdown began (``ActorTable.closed``), a call that would start a turn gets
+  503 ``ERR_ACTOR_RUNTIME_CLOSED``, as from daprd (§7.0); the turns in flight and the calls of
+  their reentrant chains still run.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from .._wire.turn_queue import TurnQueue
 from ..durations import SECOND, parse_go_duration
 from ..exceptions import StackDepthExceeded
 from .channel import AppChannel, AppResponse, AppUnreachable
-from .errors import STACK_DEPTH, DaprError, actor_invoke_failed
+from .errors import RUNTIME_CLOSED, STACK_DEPTH, DaprError, actor_invoke_failed
 
 logger = logging.getLogger("dapr_actors_fastapi.sidecar")
 
@@ -143,6 +146,8 @@ class ActorTable:
         self._active: dict[tuple[str, str], ActiveActor] = {}
         self.activations = 0
         self.deactivations = 0
+        # Set once the sidecar's shutdown began (``Sidecar.begin_shutdown``): no new turns.
+        self.closed = False
         # Called with (type, id) once an actor is dropped: the scheduler stops its timers.
         self.deactivation_listeners: list[Callable[[str, str], None]] = []
 
@@ -166,11 +171,18 @@ class ActorTable:
         return str(uuid.uuid4()) if hosted.reentrant else None
 
     async def call(self, hosted: HostedType, actor_id: str, callback: Callback) -> AppResponse:
-        """Run ``callback`` against the app in the actor's turn; activate it if needed."""
+        """Run ``callback`` against the app in the actor's turn; activate it if needed.
+
+        Once ``closed``, a call that would start a turn gets 503 ``ERR_ACTOR_RUNTIME_CLOSED``
+        instead, also after waiting in line; the turns in flight and the calls of their
+        reentrant chains still run.
+        """
         key = (hosted.name, actor_id)
         chain = callback.chain if hosted.reentrant else None
         while True:
             actor = self._active.get(key)
+            if self.closed and (actor is None or not actor.chain_holds_turn(chain)):
+                raise RUNTIME_CLOSED
             if actor is None:
                 actor = self._active[key] = ActiveActor()
                 self.activations += 1
@@ -181,6 +193,8 @@ class ActorTable:
             try:
                 if not actor.holds_turn(inflight):
                     await actor.wait(inflight)
+                    if self.closed:
+                        raise RUNTIME_CLOSED  # it would start a turn after the shutdown began
                 if actor.retired:
                     continue
                 actor.idle_at = self._clock() + hosted.idle_timeout / SECOND

@@ -13,9 +13,10 @@ app listens, because an app may wait for ``/v1.0/healthz/outbound`` in its start
 official SDK does, with a blocking call). So under ``run`` the sidecar starts first, on an event
 loop of its own in a thread, and ``sidecar`` serves at once and finds the app in the background.
 
-Stop follows daprd's graceful shutdown: the first SIGINT/SIGTERM stops accepting, gives requests
-in flight ``SHUTDOWN_SECONDS`` in all, then cancels them (and the calls they make), runs the
-lifespan shutdowns and exits 0.
+Stop follows daprd's graceful shutdown: the first SIGINT/SIGTERM makes the sidecar start no new
+actor turns (503 ERR_ACTOR_RUNTIME_CLOSED), stops accepting, gives requests in flight
+``SHUTDOWN_SECONDS`` in all, then cancels them (and the calls they make), runs the lifespan
+shutdowns and exits 0.
 """
 
 from __future__ import annotations
@@ -310,6 +311,8 @@ class PlannedServer:
     sock: socket.socket
     banner: str  # printed once it listens
     own_loop: bool = False  # serve on an event loop of its own, in a thread
+    # Called the moment a stop is asked for, before any server stops accepting.
+    begin_shutdown: Callable[[], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -338,9 +341,9 @@ def _run_command(args: argparse.Namespace) -> int:
         settings = _settings(args, app_id, app_url=app_url)
         plan = Plan(
             servers=[
-                PlannedServer(
-                    "dev sidecar",
-                    _sidecar_config(settings, args),
+                _planned_sidecar(
+                    settings,
+                    args,
                     sidecar_sock,
                     f"dev sidecar on http://{LOOPBACK}:{sidecar_port} (state: {settings.state_db})",
                     own_loop=True,  # the app's startup may block its loop waiting for it
@@ -360,9 +363,7 @@ def _sidecar_command(args: argparse.Namespace) -> int:
             f"dev sidecar on http://{LOOPBACK}:{port_of(sock)} for app {args.app_id!r} at "
             f"{args.app_url} (state: {settings.state_db}); actor calls wait until the app listens"
         )
-        plan = Plan(
-            servers=[PlannedServer("dev sidecar", _sidecar_config(settings, args), sock, banner)]
-        )
+        plan = Plan(servers=[_planned_sidecar(settings, args, sock, banner)])
         return _serve_plan(plan, args.log_level)
 
 
@@ -412,16 +413,32 @@ def _config(app: ASGIApp, args: argparse.Namespace) -> uvicorn.Config:
     return server_config(app, log_level=args.log_level)
 
 
-def _sidecar_config(settings: SidecarSettings, args: argparse.Namespace) -> uvicorn.Config:
+def _planned_sidecar(
+    settings: SidecarSettings,
+    args: argparse.Namespace,
+    sock: socket.socket,
+    banner: str,
+    *,
+    own_loop: bool = False,
+) -> PlannedServer:
     try:
-        sidecar = create_app(settings)
+        app = create_app(settings)
     except sqlite3.Error as error:
         raise CliError(f"cannot open --state-db {settings.state_db}: {error}") from None
     except ResourceError as error:  # its message names the file and what to change
         raise CliError(f"--resources-path {settings.resources_path}: {error}") from None
     # Both servers share uvicorn's one access logger: a call shows as the sidecar's
     # "/v1.0/actors/..." line, then the app's "/actors/..." line.
-    return _config(sidecar, args)
+    return PlannedServer(
+        "dev sidecar",
+        _config(app, args),
+        sock,
+        banner,
+        own_loop=own_loop,
+        # Like daprd once its shutdown began: new actor calls get 503 ERR_ACTOR_RUNTIME_CLOSED
+        # while the app still drains, rather than an error about the app's closed port.
+        begin_shutdown=app.state.sidecar.begin_shutdown,
+    )
 
 
 def _run_loop(main: Coroutine[Any, Any, int]) -> int:
@@ -509,6 +526,9 @@ async def _serve_until_stopped(plan: Plan) -> int:
         except StartupFailed as error:
             raise CliError(str(error)) from None
         finally:
+            for planned in plan.servers:
+                if planned.begin_shutdown is not None:
+                    planned.begin_shutdown()
             await _stop_all(running)
     crashed = [f"{each.name} ({each.error()!r})" for each in running if each.error()]
     if crashed:

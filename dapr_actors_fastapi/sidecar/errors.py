@@ -40,4 +40,7 @@ def direct_invoke_failed(target: str, reason: str, status: int = 500) -> DaprErr
 
 
 INSTANCE_MISSING = DaprError(400, "ERR_ACTOR_INSTANCE_MISSING", "actor instance is missing")
+# What daprd answers once its shutdown began (docs/protocol.md §7.0, §7.6): the call did not
+# run, so retrying it is safe.
+RUNTIME_CLOSED = DaprError(503, "ERR_ACTOR_RUNTIME_CLOSED", "actor runtime is closed")
 STACK_DEPTH = DaprError(500, "ERR_ACTOR_STACK_DEPTH", "maximum stack depth exceeded")

@@ -72,6 +72,15 @@ class Sidecar:
         self.ready = asyncio.Event()
         self._workers: list[asyncio.Task[None]] = []
 
+    def begin_shutdown(self) -> None:
+        """Start no new actor turns from now on (503 ``ERR_ACTOR_RUNTIME_CLOSED``), as daprd
+        once its shutdown began; turns in flight finish and their state saves still land.
+
+        Safe to call from another thread than the sidecar's loop: it sets one flag, which the
+        loop reads without awaiting in between.
+        """
+        self.actors.closed = True
+
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
         """Serve at once, and connect to the app in the background until the block exits.

@@ -16,10 +16,10 @@ import pytest
 import yarl
 from fastapi import Request
 
-from dapr_actors_fastapi import Actor, ActorRuntime, current_turn, method
+from dapr_actors_fastapi import Actor, ActorRuntime, SidecarClient, current_turn, method
 from dapr_actors_fastapi.sidecar import SidecarSettings, create_app
 
-from ..helpers import make_app, poll_until, serve
+from ..helpers import free_port, make_app, poll_until, serve, within
 
 
 @contextlib.asynccontextmanager
@@ -327,6 +327,52 @@ async def test_reentrant_chain_through_the_sidecar() -> None:
         urls.append(url)
         async with http.put("/v1.0/actors/ping/a/method/bounce", json={"hops": 5}) as r:
             assert (r.status, await r.json()) == (200, 5)
+
+
+async def test_once_its_shutdown_began_only_the_turns_in_flight_and_their_chains_run() -> None:
+    """``Sidecar.begin_shutdown`` (the first SIGTERM of ``dapr-actors run``): a call that would
+    start a turn gets daprd's 503, while the turn in flight re-enters its actor through its
+    chain and saves its state."""
+    entered, release = asyncio.Event(), asyncio.Event()
+    sidecar_port = free_port()
+    runtime = ActorRuntime(sidecar=SidecarClient(endpoint=f"http://127.0.0.1:{sidecar_port}"))
+
+    @runtime.actor("gate", reentrancy=True)
+    class Gate(Actor):
+        @method
+        async def hold(self) -> str:
+            entered.set()
+            await release.wait()
+            await self.state.set("seen", await Gate.proxy(self.id).echo())
+            return "held"
+
+        @method
+        async def echo(self) -> str:
+            return "echo"
+
+    async with serve(make_app(runtime)) as app_url:
+        sidecar = create_app(SidecarSettings(app_url=app_url, state_db=":memory:"))
+        async with serve(sidecar, sidecar_port) as url, aiohttp.ClientSession(url) as http:
+            await until_ready(http)
+            held = asyncio.create_task(http.put("/v1.0/actors/gate/g/method/hold"))
+            await within(entered.wait())
+            sidecar.state.sidecar.begin_shutdown()
+            for actor_id in ("other", "g"):  # a new actor, and a new turn of the busy one
+                async with await within(
+                    http.put(f"/v1.0/actors/gate/{actor_id}/method/echo")
+                ) as refused:
+                    assert (refused.status, await refused.json()) == (
+                        503,
+                        {
+                            "errorCode": "ERR_ACTOR_RUNTIME_CLOSED",
+                            "message": "actor runtime is closed",
+                        },
+                    )
+            release.set()
+            async with await within(held) as response:
+                assert (response.status, await response.json()) == (200, "held")
+            async with http.get("/v1.0/actors/gate/g/state/seen") as stored:
+                assert await stored.json() == "echo"
 
 
 async def test_api_token_guards_everything_but_health() -> None:

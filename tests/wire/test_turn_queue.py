@@ -1,4 +1,5 @@
-"""Cancellation paths of the turn queue, which HTTP cannot reach on demand.
+"""The turn queue: cancellation paths, which HTTP cannot reach on demand, and which chain holds
+the turn (what the dev sidecar still lets in once its shutdown began).
 
 (uvicorn does not cancel a request when its client goes away; shutdown and timeouts in user
 code do, and the queue must stay consistent when they hit a waiting request.)
@@ -85,3 +86,17 @@ async def test_a_refused_request_does_not_count_toward_depth() -> None:
     for inflight in held:
         queue.leave(inflight)
     assert queue.idle
+
+
+def test_only_the_chain_running_now_holds_the_turn() -> None:
+    queue = TurnQueue()
+    assert not queue.chain_holds_turn("a")
+    running = queue.enter("a", max_depth=5)
+    waiting = queue.enter("b", max_depth=5)
+    assert queue.chain_holds_turn("a")
+    assert not queue.chain_holds_turn("b")  # in line, not running
+    assert not queue.chain_holds_turn(None)  # a request without a chain never joins one
+    queue.leave(running)
+    assert queue.chain_holds_turn("b")
+    queue.leave(waiting)
+    assert not queue.chain_holds_turn("b")
