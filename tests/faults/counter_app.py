@@ -41,6 +41,12 @@ def counter_app(*, reentrancy: bool) -> FastAPI:
             return await add_one(self)
 
         @method
+        async def pause(self) -> str:
+            """A slow turn that needs no sidecar, for the app served alone."""
+            await asyncio.sleep(SLOW_SECONDS)
+            return "done"
+
+        @method
         async def chain(self, relay: str) -> int:
             """counter -> relay -> back into this counter, one reentrant chain: +2 here, +1
             on the relay, all saved when this turn returns."""
