@@ -1,0 +1,150 @@
+"""Schemathesis reads the app's own ``/openapi.json`` and sends what it documents, valid and
+invalid, to the running routes: none of it is a 5xx, and every 4xx is Dapr's
+``{"errorCode", "message"}`` (docs/protocol.md P5, P6).
+
+The requests go over httpx's ASGI transport, like the rest of the app-side suite, so each is a
+real HTTP exchange with the app in-process. The actors raise on nothing that validates: a 500 of
+their own (P7) would not be bad input's.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import httpx2 as httpx
+import pytest
+import schemathesis
+from fastapi import FastAPI
+from hypothesis import given, settings
+from pydantic import BaseModel
+from schemathesis import BaseSchema, Case, GenerationMode
+from schemathesis.python import asgi
+
+from dapr_actors_fastapi import Actor, ActorRuntime, method, reminder, timer
+
+from ..helpers import error_body, make_app
+
+
+class Order(BaseModel):
+    item: str
+    quantity: int
+
+
+class Receipt(BaseModel):
+    orders: list[Order]
+    total: int
+
+
+def shop_app() -> FastAPI:
+    runtime = ActorRuntime()
+
+    @runtime.actor("shop")
+    class Shop(Actor):
+        """Every kind of body FastAPI documents; raises on nothing."""
+
+        @method
+        async def order(self, order: Order) -> Order:
+            """A model body, a model back."""
+            return order
+
+        @method
+        async def checkout(self, orders: list[Order], coupon: str | None = None) -> Receipt:
+            """Two parameters: the body is an object of them."""
+            return Receipt(orders=orders, total=sum(order.quantity for order in orders))
+
+        @method
+        async def rename(self, name: str) -> str:
+            return name
+
+        @method
+        async def upload(self, blob: bytes) -> int:
+            return len(blob)
+
+        @method
+        async def whoami(self) -> str:
+            return self.id
+
+        @method
+        async def forget(self) -> None:
+            pass
+
+        @reminder("restock")
+        async def restock(self, data: Order, due_time: str, period: str) -> None:
+            pass
+
+        @timer("tick")
+        async def tick(self, due_time: str, period: str, data: int | None = None) -> None:
+            pass
+
+    return make_app(runtime)
+
+
+def documented_schema() -> BaseSchema:
+    """What ``shop_app()`` serves at ``/openapi.json``."""
+    source = shop_app()
+    try:
+        return schemathesis.openapi.from_asgi("/openapi.json", source)
+    finally:
+        # Schemathesis starts the app's lifespan in a thread of its own and keeps it running
+        # until the process exits; the examples go to another app, over httpx's transport.
+        asgi.shutdown_lifespans()
+
+
+SCHEMA = documented_schema()
+APP = shop_app()  # the handlers keep no state, so every example may share it
+METHODS = ["order", "checkout", "rename", "upload", "whoami", "forget"]
+STATUSES: Counter[tuple[str, int]] = Counter()
+
+
+def test_the_schema_documents_every_method_and_no_callback() -> None:
+    # Reminders and timers are daprd's callbacks, not an API for people: only methods show.
+    assert sorted(SCHEMA.raw_schema["paths"]) == sorted(
+        f"/actors/shop/{{actor_id}}/method/{name}" for name in METHODS
+    )
+
+
+async def send(case: Case) -> httpx.Response:
+    request = case.as_transport_kwargs(base_url="http://app")
+    unknown = set(request) - {"method", "url", "headers", "params", "cookies", "json", "data"}
+    assert not unknown, f"schemathesis sends {unknown}: teach send() to pass them on"
+    transport = httpx.ASGITransport(app=APP)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://app", cookies=request["cookies"]
+    ) as client:
+        return await client.request(
+            request["method"],
+            request["url"],
+            headers=request["headers"],
+            params=request["params"],
+            json=request.get("json"),
+            content=request.get("data"),
+        )
+
+
+def assert_no_bare_500(case: Case, response: httpx.Response) -> None:
+    STATUSES[case.operation.label, response.status_code] += 1
+    assert response.status_code < 500, (case.as_curl_command(), response.text)
+    if response.status_code >= 400:
+        error_body(response)
+
+
+@settings(max_examples=80)
+@given(case=SCHEMA.as_strategy(generation_mode=GenerationMode.POSITIVE))
+async def test_what_the_schema_allows_is_answered_without_a_5xx(case: Case) -> None:
+    assert_no_bare_500(case, await send(case))
+
+
+@settings(max_examples=120)
+@given(case=SCHEMA.as_strategy(generation_mode=GenerationMode.NEGATIVE))
+async def test_what_the_schema_forbids_is_a_dapr_4xx(case: Case) -> None:
+    response = await send(case)
+    assert_no_bare_500(case, response)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def report_statuses() -> Any:
+    yield
+    print(f"\nschemathesis: {sum(STATUSES.values())} requests, by operation and status:")
+    for (label, status), count in sorted(STATUSES.items()):
+        print(f"  {label:<45} {status}: {count}")
