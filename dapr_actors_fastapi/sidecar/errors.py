@@ -39,6 +39,17 @@ def direct_invoke_failed(target: str, reason: str, status: int = 500) -> DaprErr
     return DaprError(status, "ERR_DIRECT_INVOKE", f"failed to invoke, id: {target}, err: {reason}")
 
 
+def start_failed(error: Exception) -> DaprError:
+    """daprd's answer when its actor runtime is not there (``ERR_ACTOR_RUNTIME_NOT_FOUND``,
+    500), with why the dev sidecar's did not start: daprd itself would have exited."""
+    return DaprError(
+        500,
+        "ERR_ACTOR_RUNTIME_NOT_FOUND",
+        f"the dev sidecar's actor runtime did not start: {type(error).__name__}: {error}; "
+        "fix the cause named in its log and restart it",
+    )
+
+
 INSTANCE_MISSING = DaprError(400, "ERR_ACTOR_INSTANCE_MISSING", "actor instance is missing")
 # What daprd answers once its shutdown began (docs/protocol.md §7.0, §7.6): the call did not
 # run, so retrying it is safe.

@@ -37,7 +37,7 @@ from .actors import (
 )
 from .bodies import read_body
 from .channel import AppChannel, AppUnreachable
-from .errors import INSTANCE_MISSING, DaprError, actor_invoke_failed, bad_request
+from .errors import INSTANCE_MISSING, DaprError, actor_invoke_failed, bad_request, start_failed
 from .invoke import AnyVerb, ServiceInvoker
 from .routing import EscapedPathRoute, not_served, not_served_paths
 from .scheduler import Scheduler
@@ -70,6 +70,9 @@ class Sidecar:
             retry_interval=settings.reminder_retry_interval,
         )
         self.ready = asyncio.Event()
+        # Set once start-up has ended, well or not; ``start_failure`` then says which.
+        self.started = asyncio.Event()
+        self.start_failure: DaprError | None = None
         self._workers: list[asyncio.Task[None]] = []
 
     def begin_shutdown(self) -> None:
@@ -104,6 +107,17 @@ class Sidecar:
             self.store.close()
 
     async def _start(self) -> None:
+        try:
+            await self._connect_to_app()
+        except Exception as error:
+            # Nothing would ever set ``ready``: actor calls get the reason at once instead of
+            # waiting for a start that will not come, and the log says it once.
+            logger.exception("the dev sidecar could not start its actor runtime")
+            self.start_failure = start_failed(error)
+        finally:
+            self.started.set()
+
+    async def _connect_to_app(self) -> None:
         await self.channel.wait_until_listening()
         document = await self.channel.fetch_config()
         self.actors.config = parse_app_config(document or {})
@@ -299,7 +313,9 @@ def create_app(settings: SidecarSettings) -> Starlette:
                 # daprd answers with Go's http.Error: plain text (docs/protocol.md §7.0).
                 return PlainTextResponse("invalid api token\n", status_code=401)
             if actors:
-                await sidecar.ready.wait()  # the hosted types are known once the app is up
+                await sidecar.started.wait()  # the hosted types are known once the app is up
+                if sidecar.start_failure is not None:
+                    return sidecar.start_failure.response()
             try:
                 return await endpoint(request)
             except DaprError as error:
