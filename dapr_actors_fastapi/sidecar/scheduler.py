@@ -9,6 +9,9 @@
   the API's own calls to it.
 * Timers live in memory, are not retried, and stop when their actor is deactivated (P13).
 * Either kind stops when its handler answers ``X-DaprReminderCancel: true`` (P14).
+* A store that refuses a write is daprd's error on the API (500 ``ERR_ACTOR_REMINDER_CREATE``
+  or ``_DELETE``, the reminder left as it was) and one logged error per refusal while firing,
+  where the reminder goes on (or ends) in memory and only its stored record is behind.
 * Deliveries take the actor's turn like any call (§4.2) and activate inactive actors. The next
   fire is scheduled after a delivery ends, at the previous *scheduled* time plus the period,
   so a slow handler leads to an immediate catch-up fire, as in daprd (§4.3).
@@ -26,8 +29,9 @@ import heapq
 import itertools
 import json
 import logging
+import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -183,7 +187,8 @@ class Scheduler:
             )
         schedule = self._schedule(reminder_schedule, registration, "reminder")
         job = self._job("reminder", hosted.name, actor_id, name, registration, schedule)
-        self._store.save_reminder(self._app_id, job.record())
+        with _store_refusal("ERR_ACTOR_REMINDER_CREATE", "creating"):
+            self._store.save_reminder(self._app_id, job.record())
         self._add(job)
 
     def register_timer(self, hosted: HostedType, actor_id: str, name: str, body: bytes) -> None:
@@ -227,12 +232,18 @@ class Scheduler:
         return answer
 
     def delete(self, kind: JobKind, actor_type: str, actor_id: str, name: str) -> None:
+        """Stop a job. A reminder's stored record goes first: if the store refuses (500
+        ``ERR_ACTOR_REMINDER_DELETE``), the reminder is left as it was, not half deleted."""
+        if kind == "reminder":
+            with _store_refusal("ERR_ACTOR_REMINDER_DELETE", "deleting"):
+                self._store.delete_reminder(self._app_id, actor_type, actor_id, name)
+        self._drop(kind, actor_type, actor_id, name)
+
+    def _drop(self, kind: JobKind, actor_type: str, actor_id: str, name: str) -> None:
         job = self._jobs.pop((kind, actor_type, actor_id, name), None)
         if job is not None:
             self._cancel(job)
-        if kind == "reminder":
-            self._store.delete_reminder(self._app_id, actor_type, actor_id, name)
-        else:
+        if kind == "timer":
             self._forget_timer(actor_type, actor_id, name)
 
     def drop_timers(self, actor_type: str, actor_id: str) -> None:
@@ -444,8 +455,20 @@ class Scheduler:
             self._finish(job)
             return
         if job.kind == "reminder":
-            self._store.save_reminder(self._app_id, job.record())
+            self._save_progress(job)
         self._push(job)
+
+    def _save_progress(self, job: Job) -> None:
+        try:
+            self._store.save_reminder(self._app_id, job.record())
+        except sqlite3.Error as error:
+            # Firing goes on from memory: a store that refuses once must not stop the reminder.
+            logger.error(
+                "reminder %s/%s/%s: its progress could not be stored (%s); after a restart it "
+                "resumes from the last progress stored",
+                *job.key[1:],
+                error,
+            )
 
     def _next_due(self, job: Job, period: Period) -> float | None:
         """The fire after ``job``'s last, or ``None`` (logged) when it cannot be scheduled."""
@@ -463,8 +486,29 @@ class Scheduler:
         return None
 
     def _finish(self, job: Job) -> None:
-        if self._jobs.get(job.key) is job:
+        if self._jobs.get(job.key) is not job:
+            return
+        try:
             self.delete(job.kind, job.actor_type, job.actor_id, job.name)
+        except DaprError as error:
+            # The job has ended all the same; only its stored record outlives it.
+            self._drop(job.kind, job.actor_type, job.actor_id, job.name)
+            logger.error(
+                "%s %s/%s/%s has ended, but %s; it fires again when the sidecar restarts",
+                job.kind,
+                *job.key[1:],
+                error.message,
+            )
+
+
+@contextlib.contextmanager
+def _store_refusal(error_code: str, doing: str) -> Iterator[None]:
+    """The state store's refusal (a full disk, a locked or broken file) as daprd's error for
+    the reminder operation, rather than a bare 500."""
+    try:
+        yield
+    except sqlite3.Error as error:
+        raise DaprError(500, error_code, f"error {doing} actor reminder: {error}") from error
 
 
 def _excerpt(response: AppResponse) -> str:

@@ -11,6 +11,7 @@ import contextlib
 import gc
 import json
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from fastapi import FastAPI, Request, Response
 
 from dapr_actors_fastapi import Actor, ActorRuntime, reminder
 from dapr_actors_fastapi.sidecar import SidecarSettings, create_app
+from dapr_actors_fastapi.sidecar.store import StateStore
 
 from ..helpers import make_app, poll_until, serve
 
@@ -427,3 +429,77 @@ async def test_an_answer_that_is_not_http_fails_the_delivery_and_stops_nothing(
         await server.wait_closed()
     failures = [r.getMessage() for r in caplog.records if "garbled failed" in r.getMessage()]
     assert len(failures) == 4, failures
+
+
+def refusing_store(path: Path) -> str:
+    """A state file whose reminders table refuses, as a full or broken disk would, to delete
+    any row, to insert the reminder named ``refused``, and to store the progress of the
+    reminder named ``unsaved``."""
+    StateStore(path).close()  # the tables
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.executescript(
+            "CREATE TRIGGER no_delete BEFORE DELETE ON reminders "
+            "BEGIN SELECT RAISE(ABORT, 'disk says no'); END;"
+            "CREATE TRIGGER no_insert BEFORE INSERT ON reminders WHEN NEW.name = 'refused' "
+            "BEGIN SELECT RAISE(ABORT, 'disk says no'); END;"
+            "CREATE TRIGGER no_progress BEFORE INSERT ON reminders WHEN NEW.name = 'unsaved' "
+            "AND EXISTS (SELECT 1 FROM reminders WHERE name = 'unsaved') "
+            "BEGIN SELECT RAISE(ABORT, 'disk says no'); END;"
+        )
+    return str(path)
+
+
+async def test_a_store_that_refuses_a_reminder_change_is_a_dapr_error_and_logged_once(
+    recorder: Recorder, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    recorder.cancel_after = 1
+    reminders = "/v1.0/actors/robot/1/reminders"
+    async with sidecar_for(recorder.app, state_db=refusing_store(tmp_path / "state.db")) as http:
+        # The handler cancels the reminder; its stored record cannot be deleted. The reminder
+        # ends all the same, and the log says once why it comes back after a restart.
+        assert await put(http, f"{reminders}/once", {"dueTime": "0s", "period": "1h"}) == (
+            204,
+            None,
+        )
+        await until_gone(http, f"{reminders}/once")
+
+        # Through the API, the store's refusal is daprd's error, and the reminder stays.
+        assert await put(http, f"{reminders}/kept", {"dueTime": "1h"}) == (204, None)
+        async with http.delete(f"{reminders}/kept") as response:
+            assert response.status == 500
+            assert await response.json() == {
+                "errorCode": "ERR_ACTOR_REMINDER_DELETE",
+                "message": "error deleting actor reminder: disk says no",
+            }
+        async with http.get(f"{reminders}/kept") as response:
+            assert response.status == 200
+        assert await put(http, f"{reminders}/refused", {"dueTime": "1h"}) == (
+            500,
+            {
+                "errorCode": "ERR_ACTOR_REMINDER_CREATE",
+                "message": "error creating actor reminder: disk says no",
+            },
+        )
+        async with http.get(f"{reminders}/refused") as response:
+            assert response.status == 404
+
+        # Progress that cannot be stored is logged at each fire; the reminder keeps firing
+        # until its handler cancels it on the third.
+        recorder.cancel_after = 3
+        assert await put(http, f"{reminders}/unsaved", {"dueTime": "0s", "period": "20ms"}) == (
+            204,
+            None,
+        )
+        await until_gone(http, f"{reminders}/unsaved")
+    gc.collect()  # a task that died with an exception says so when it is collected
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    once = [message for message in errors if "robot/1/once" in message]
+    assert len(once) == 1, errors
+    assert "disk says no" in once[0]
+    assert "fires again when the sidecar restarts" in once[0]
+    assert len(recorder.fired("once")) == 1
+    unsaved = [message for message in errors if "robot/1/unsaved" in message]
+    assert len(unsaved) == 2 + 1, errors  # two progress saves; deleting its record at the end
+    assert "progress could not be stored (disk says no)" in unsaved[0]
+    assert len(errors) == len(once) + len(unsaved), errors
+    assert len(recorder.fired("unsaved")) == 3
