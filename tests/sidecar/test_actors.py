@@ -428,15 +428,37 @@ async def test_bodies_over_the_limit_are_413() -> None:
             assert r.status == 200
 
 
-async def test_unknown_routes_fall_through_to_invocation_errors(sidecar: Any) -> None:
+NO_TARGET = "failed getting app id either from the URL path or the header dapr-app-id"
+TROOPER = "/v1.0/actors/stormtrooper/1"
+
+
+@pytest.mark.parametrize(
+    ("verb", "path"),
+    [
+        # A known path with a verb it does not take: Starlette alone would answer 405.
+        ("PATCH", f"{TROOPER}/method/shoot"),
+        ("DELETE", f"{TROOPER}/state"),
+        ("GET", f"{TROOPER}/timers/t"),
+        ("POST", "/v1.0/healthz"),
+        ("DELETE", "/v1.0/metadata"),
+        # A path that matches no route: Starlette alone would answer 404.
+        ("GET", "/v1.0/nothing/here"),
+        ("GET", "/favicon.ico"),
+    ],
+)
+async def test_unknown_routes_fall_through_to_invocation_errors(
+    sidecar: Any, verb: str, path: str
+) -> None:
+    # daprd's router hands NotFound and MethodNotAllowed alike to its fallback endpoint,
+    # service invocation, which finds no target app in such a path (docs/protocol.md §7.0):
+    # Dapr's JSON error, never the router's plain text.
     http, _, _ = sidecar
-    async with http.get("/v1.0/nothing/here") as r:
-        assert r.status == 404
-        assert (await r.json())["errorCode"] == "ERR_DIRECT_INVOKE"
-    # An unmatched verb on a known route falls through too (docs/protocol.md §7.0).
-    async with http.patch("/v1.0/actors/stormtrooper/1/method/shoot") as r:
-        assert r.status == 404
-        assert (await r.json())["errorCode"] == "ERR_DIRECT_INVOKE"
+    async with http.request(verb, path) as r:
+        assert r.headers["content-type"] == "application/json", await r.text()
+        assert (r.status, await r.json()) == (
+            404,
+            {"errorCode": "ERR_DIRECT_INVOKE", "message": NO_TARGET},
+        )
 
 
 async def raw(http: aiohttp.ClientSession, verb: str, path: str) -> tuple[int, Any]:
