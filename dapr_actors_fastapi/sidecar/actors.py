@@ -68,11 +68,22 @@ def parse_app_config(document: dict[str, Any]) -> ActorsConfig:
         # daprd fails the registration of every type on an invalid top-level duration.
         logger.warning("failed to register hosted actors: %s", error)
         return ActorsConfig()
+    entries = document.get("entitiesConfig") or []
+    if not isinstance(entries, list) or any(
+        isinstance(entry, dict) and not isinstance(entry.get("entities") or [], list)
+        for entry in entries
+    ):
+        # daprd cannot decode such a document: it drops it whole and hosts nothing (§2.3).
+        logger.warning(
+            "GET /dapr/config: entitiesConfig must be a list of objects whose entities are "
+            "lists: hosting no actors"
+        )
+        return ActorsConfig()
     reentrant, depth = _reentrancy(document.get("reentrancy"))
     types = {
         name: HostedType(name, idle, reentrant, depth) for name in entities if isinstance(name, str)
     }
-    for entry in document.get("entitiesConfig") or []:
+    for entry in entries:
         if not isinstance(entry, dict):
             continue
         for name in entry.get("entities") or []:

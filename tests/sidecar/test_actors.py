@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 import pytest
 import yarl
-from fastapi import Request
+from fastapi import FastAPI, Request
 
 from dapr_actors_fastapi import Actor, ActorRuntime, SidecarClient, current_turn, method
 from dapr_actors_fastapi.sidecar import SidecarSettings, create_app
@@ -518,3 +518,24 @@ async def test_apis_the_dev_sidecar_does_not_serve_are_501(
     assert path in error["message"]
     for served in ("/v1.0/actors", "/v1.0/invoke", "/v1.0/healthz", "/v1.0/metadata"):
         assert served in error["message"]
+
+
+@pytest.mark.parametrize(
+    "entities_config",
+    [5, "robot", [{"entities": 5}], [{"entities": {"robot": 1}}]],
+)
+async def test_an_entities_config_of_the_wrong_type_hosts_nothing_as_in_daprd(
+    entities_config: Any,
+) -> None:
+    # daprd cannot decode such a /dapr/config and drops it whole (docs/protocol.md §2.3);
+    # before, the dev sidecar's start-up failed on it.
+    app = FastAPI()
+    config = {"entities": ["robot"], "entitiesConfig": entities_config}
+    app.add_api_route("/dapr/config", lambda: config, methods=["GET"])
+    async with serve(app) as app_url:
+        settings = SidecarSettings(app_url=app_url, state_db=":memory:")
+        async with serve(create_app(settings)) as url, aiohttp.ClientSession(url) as http:
+            await until_ready(http, seconds=5)
+            async with http.put("/v1.0/actors/robot/1/reminders/r", json={"dueTime": "1h"}) as r:
+                assert r.status == 403
+                assert (await r.json())["errorCode"] == "ERR_ACTOR_REMINDER_NON_HOSTED"
