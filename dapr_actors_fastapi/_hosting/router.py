@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Annotated, Any, get_args, get_origin
 
 from fastapi import APIRouter, Body, Path, params
+from pydantic import BaseModel, ConfigDict
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -83,7 +84,34 @@ def document_actor_type(router: APIRouter, host: ActorTypeHost) -> None:
             description=inspect.getdoc(binding.function) or "",
             operation_id=f"{type_name}.{binding.wire_name}",
             tags=[type_name],
+            responses=ERROR_RESPONSES,
         )
+
+
+class DaprErrorBody(BaseModel):
+    """What a callback route answers instead of a result (docs/protocol.md P5–P7); some errors
+    add keys, such as the field errors of a body that does not validate."""
+
+    model_config = ConfigDict(extra="allow")
+
+    errorCode: str
+    message: str
+
+
+# FastAPI would otherwise document its own 422 body, which these routes never answer.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "4XX": {
+        "model": DaprErrorBody,
+        "description": "Refused before the method ran: a body that does not validate (400, "
+        "naming the field), an unknown actor type or method (404), a body over the size limit "
+        "(413)",
+    },
+    "5XX": {
+        "model": DaprErrorBody,
+        "description": "The method raised (500, or the status of the ActorError it raised), or "
+        "the app is shutting down (503)",
+    },
+}
 
 
 def _response_model(return_type: Any) -> Any:
