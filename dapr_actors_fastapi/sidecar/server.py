@@ -114,8 +114,8 @@ class Sidecar:
             # waiting for a start that will not come, and the log says it once.
             logger.exception("the dev sidecar could not start its actor runtime")
             self.start_failure = start_failed(error)
-        finally:
-            self.started.set()
+        # Not on cancellation: the sidecar is stopping, and no actor call should go ahead.
+        self.started.set()
 
     async def _connect_to_app(self) -> None:
         await self.channel.wait_until_listening()
