@@ -61,7 +61,7 @@ def test_every_policy_code_in_the_package_exists() -> None:
     assert codes - POLICIES == set()
 
 
-@pytest.mark.parametrize("page", DOCS, ids=lambda page: page.name)
+@pytest.mark.parametrize("page", [*DOCS, ROOT / "README.md"], ids=lambda page: page.name)
 def test_every_file_a_page_names_exists(page: Path) -> None:
     names = set(re.findall(r"`([A-Za-z0-9_./-]+\.(?:py|md|json|lua|toml))`", page.read_text()))
     basenames = {path.name for path in ROOT.rglob("*") if ".venv" not in path.parts}
