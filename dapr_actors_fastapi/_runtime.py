@@ -53,7 +53,7 @@ from .exceptions import ActorConfigError, ActorTypeNotFound, MultipleWorkersErro
 A = TypeVar("A", bound=type[Actor])
 ActorT = TypeVar("ActorT", bound=Actor)
 
-logger = logging.getLogger("dapr_actors_fastapi")
+logger = logging.getLogger(__name__)
 
 
 class ActorRuntime:

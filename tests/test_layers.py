@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1] / PACKAGE
 # Lowest first. A module belongs to the first entry whose prefix names it or its package.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("leaves", (f"{PACKAGE}.exceptions", f"{PACKAGE}.durations", f"{PACKAGE}._turn",
-                f"{PACKAGE}._version")),
+                f"{PACKAGE}._version", f"{PACKAGE}._log_context")),
     ("wire", (f"{PACKAGE}._wire",)),
     ("client", (f"{PACKAGE}._client",)),
     ("actor API", (f"{PACKAGE}._actor_api",)),

@@ -16,6 +16,7 @@ EXPECTED = {
     "ActorConfigError",
     "ActorError",
     "ActorInvokeError",
+    "ActorLogContext",
     "ActorMethodNotFound",
     "ActorReminders",
     "ActorRuntime",

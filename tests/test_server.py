@@ -158,7 +158,7 @@ async def test_a_failed_turn_logs_one_concise_traceback(caplog: pytest.LogCaptur
                 errors = [record for record in caplog.records if record.levelno >= logging.ERROR]
                 assert len(errors) == 1, [record.getMessage() for record in errors]
                 (record,) = errors
-                assert record.name == "dapr_actors_fastapi"
+                assert record.name == "dapr_actors_fastapi._hosting.endpoints"
                 text = caplog.text
                 assert text.count("Traceback (most recent call last)") == 1, text
                 assert text.count(raised) == 1, text

@@ -43,7 +43,7 @@ from .actor_type import AnyActorType, SidecarRequests
 T = TypeVar("T")
 RecurrenceKind = Literal["reminder", "timer"]
 
-logger = logging.getLogger("dapr_actors_fastapi")
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)

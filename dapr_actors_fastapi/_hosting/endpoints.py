@@ -54,7 +54,7 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-logger = logging.getLogger("dapr_actors_fastapi")
+logger = logging.getLogger(__name__)
 
 _JSON = b"application/json"
 _ERROR_HEADER = (ERROR_RESPONSE_KEY, b"true")

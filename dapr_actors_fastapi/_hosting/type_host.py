@@ -26,7 +26,7 @@ from .._wire.turn_queue import TurnQueue
 from ..exceptions import ActorRuntimeClosed
 from .serving import ServingState
 
-logger = logging.getLogger("dapr_actors_fastapi")
+logger = logging.getLogger(__name__)
 
 
 class TurnFailed(Exception):
@@ -209,6 +209,7 @@ class ActorTypeHost:
                 if self._reports_errors:
                     await self._report_turn_error(instance, turn, error)
                 raise
+        logger.debug("activated %s/%s", self.actor_type.name, actor_id)
         return instance
 
     async def _report_turn_error(self, instance: Actor, turn: Turn, error: Exception) -> None:
@@ -240,10 +241,11 @@ class ActorTypeHost:
             except Exception as error:
                 raise TurnFailed(error) from error
             finally:
-                turn_context.reset(token)
                 state = state_of(instance)
                 if state is not None:
                     state.discard()
+                logger.debug("deactivated %s/%s", self.actor_type.name, actor_id)
+                turn_context.reset(token)
             return True
         finally:
             slot.retired = True

@@ -32,7 +32,7 @@ from ..exceptions import StackDepthExceeded
 from .channel import AppChannel, AppResponse, AppUnreachable
 from .errors import RUNTIME_CLOSED, STACK_DEPTH, DaprError, actor_invoke_failed
 
-logger = logging.getLogger("dapr_actors_fastapi.sidecar")
+logger = logging.getLogger(__name__)
 
 DEFAULT_IDLE_TIMEOUT = 60 * 60 * SECOND  # daprd's DefaultIdleTimeout
 DEFAULT_SCAN_INTERVAL = 30 * SECOND

@@ -19,7 +19,7 @@ import aiohttp
 import yarl
 from multidict import CIMultiDict
 
-logger = logging.getLogger("dapr_actors_fastapi.sidecar")
+logger = logging.getLogger(__name__)
 
 HOP_BY_HOP = frozenset(
     {

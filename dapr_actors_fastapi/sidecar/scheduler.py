@@ -44,7 +44,7 @@ from .schedules import Period, Schedule, parse_period, reminder_schedule, timer_
 from .state import go_json
 from .store import ReminderRecord, StateStore
 
-logger = logging.getLogger("dapr_actors_fastapi.sidecar")
+logger = logging.getLogger(__name__)
 
 JobKind = Literal["reminder", "timer"]
 

@@ -45,7 +45,7 @@ from .settings import SidecarSettings
 from .state import is_text, parse_transaction
 from .store import StateKey, StateStore
 
-logger = logging.getLogger("dapr_actors_fastapi.sidecar")
+logger = logging.getLogger(__name__)
 
 _INVALID_METHOD = re.compile(r"[#?\x00-\x1f\x7f]")
 
