@@ -36,6 +36,7 @@ CALLING_SNIPPET = "from dapr_actors_fastapi import ActorInvokeError"
 SAMPLE_FRAGMENTS = {
     '@runtime.actor("countdown")': "countdown.py",
     "class Teacher(Actor):": "reentrancy.py",
+    "class JsonLines(logging.Formatter):": "json_logs.py",
 }
 
 

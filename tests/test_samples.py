@@ -3,20 +3,36 @@ sidecar, and each curl command answers what the line after it (``# ...``) shows.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import json
+import logging
+import os
+import re
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
+import aiohttp
 import pytest
 
-from .helpers import dapr_actors_run
+from dapr_actors_fastapi import Actor, ActorRuntime, method
+from dapr_actors_fastapi.sidecar import SidecarSettings, create_app
+
+from .helpers import asgi_client, dapr_actors_run, free_port, serve
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def readme_blocks(language: str) -> list[str]:
+    readme = (ROOT / "README.md").read_text()
+    return re.findall(rf"```{language}\n(.*?)```", readme, flags=re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -105,3 +121,93 @@ def test_countdown_sample_ticks_down_and_cancels_its_reminder() -> None:
         )
         poll(lambda: curl(reminder, sidecar_port), "404", what="the reminder to be deleted")
         assert json.loads(curl(remaining.command, sidecar_port)) == 0
+
+
+def json_lines(text: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+async def test_json_logs_sample_writes_one_object_per_record_with_the_turn(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from samples.json_logs import use_json_lines
+
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    package = logging.getLogger("dapr_actors_fastapi")
+    try:
+        use_json_lines()
+        package.setLevel(logging.DEBUG)
+        runtime = ActorRuntime()
+
+        @runtime.actor("probe")
+        class Probe(Actor):
+            @method
+            async def ping(self) -> None:
+                logging.getLogger("my.app").warning("pinged")
+
+        async with asgi_client(runtime) as client:
+            assert (await client.put("/actors/probe/7/method/ping")).status_code == 200
+    finally:
+        package.setLevel(logging.NOTSET)
+        root.handlers[:], _ = saved
+        root.setLevel(saved[1])
+    lines = {line["message"]: line for line in json_lines(capsys.readouterr().err)}
+    assert lines["pinged"] == {
+        "time": lines["pinged"]["time"],
+        "level": "WARNING",
+        "logger": "my.app",
+        "message": "pinged",
+        "actor_type": "probe",
+        "actor_id": "7",
+        "turn": "method",
+        "turn_name": "ping",
+    }
+    assert lines["activated probe/7"]["logger"] == "dapr_actors_fastapi._hosting.type_host"
+
+
+def uvicorn_line() -> list[str]:
+    """The ``uvicorn ... --log-config`` line of ``samples/json_logs.py``, as the README has it."""
+    (line,) = [line for line in docstring_lines("samples.json_logs") if "--log-config" in line]
+    assert any(line in block for block in readme_blocks("sh"))
+    return line.split()
+
+
+async def test_uvicorn_with_the_sample_log_config_shows_the_packages_lines_as_json() -> None:
+    app_port = free_port()
+    command = [arg if arg != "3000" else str(app_port) for arg in uvicorn_line()]
+    settings = SidecarSettings(app_url=f"http://127.0.0.1:{app_port}", state_db=":memory:")
+    async with serve(create_app(settings)) as sidecar_url:
+        sidecar_port = urlsplit(sidecar_url).port
+        app = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            *command,
+            cwd=ROOT,
+            stderr=asyncio.subprocess.PIPE,
+            env={**os.environ, "DAPR_HTTP_PORT": str(sidecar_port)},
+        )
+        try:
+            async with aiohttp.ClientSession(sidecar_url) as http:
+                flight = {"destination": "Hoth"}
+                fly = "/v1.0/actors/x-wing/33/method/fly"
+                async with http.post(fly, json=flight) as response:
+                    assert response.status == 200, await response.text()
+        finally:
+            app.terminate()
+            _, errors = await asyncio.wait_for(app.communicate(), timeout=20)
+    lines = json_lines(errors.decode())
+    activated = [line for line in lines if line["message"] == "activated x-wing/33"]
+    assert activated == [
+        {
+            "time": activated[0]["time"],
+            "level": "DEBUG",
+            "logger": "dapr_actors_fastapi._hosting.type_host",
+            "message": "activated x-wing/33",
+            "actor_type": "x-wing",
+            "actor_id": "33",
+            "turn": "method",
+            "turn_name": "fly",
+        }
+    ]
+    assert any(line["logger"] == "uvicorn.access" for line in lines)  # uvicorn's lines too
