@@ -16,8 +16,8 @@ from ._actor_api.scheduling import ActorReminders, ActorTimers, Reminder
 from ._actor_api.settings import ActorSettings
 from ._actor_api.state import ActorState
 from ._client.sidecar_client import SidecarClient, SidecarResponse
-from ._log_context import ActorLogContext
 from ._runtime import ActorRuntime
+from ._telemetry.log_context import ActorLogContext
 from ._turn import Turn, current_turn
 from ._version import __version__ as __version__
 from .exceptions import (

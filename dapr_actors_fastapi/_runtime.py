@@ -1,6 +1,6 @@
 """``ActorRuntime``: the settings, the registered actor types and the app's lifespan.
 
-Layer 6, the composition root: the one module that wires the layers together (see
+Layer 7, the composition root: the one module that wires the layers together (see
 docs/architecture.md). It makes each type's host, hands it the sidecar client and the
 outbound calls, and builds the router over the live table of hosts. Nothing below imports it.
 
@@ -22,6 +22,8 @@ from types import MappingProxyType
 from typing import Any, TypeVar, overload
 
 from fastapi import APIRouter
+from opentelemetry.metrics import MeterProvider
+from opentelemetry.trace import TracerProvider
 
 from ._actor_api.actor import Actor, record_registration
 from ._actor_api.actor_type import ActorType
@@ -45,6 +47,7 @@ from ._hosting.router import build_router, document_actor_type
 from ._hosting.serving import ServingState
 from ._hosting.type_host import ActorTypeHost
 from ._hosting.worker_processes import several_workers
+from ._telemetry.telemetry import Telemetry
 from ._wire.headers import DEFAULT_MAX_BODY_SIZE
 from ._wire.paths import QueryParams
 from .durations import SECOND
@@ -81,6 +84,11 @@ class ActorRuntime:
       ``X-DaprErrorResponseHeader``, so callers through daprd receive the error body verbatim.
     * ``sidecar``: the ``SidecarClient`` actors use (default: one configured from the
       environment when the lifespan starts).
+    * ``tracer_provider`` / ``meter_provider``: where turn spans and actor metrics go (default:
+      the global providers, if an OpenTelemetry SDK installed them when the lifespan starts;
+      without one, nothing is traced or measured). See Observability in the README.
+    * ``long_turn_threshold``: a turn that runs longer is counted in ``dapr.actors.turn.long``
+      and logged as a warning (needs a provider, as above).
     """
 
     def __init__(
@@ -98,6 +106,9 @@ class ActorRuntime:
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         error_style: ErrorStyle = "status",
         sidecar: SidecarClient | None = None,
+        tracer_provider: TracerProvider | None = None,
+        meter_provider: MeterProvider | None = None,
+        long_turn_threshold: Duration = "1s",
     ) -> None:
         if not isinstance(multiple_workers, bool):
             raise ActorConfigError(
@@ -137,7 +148,14 @@ class ActorRuntime:
         self._policy = CallbackPolicy(token.encode() if token else None, max_body_size, error_style)
         self._hosts: dict[str, ActorTypeHost] = {}
         self._overridden: set[str] = set()
-        self._sidecar = sidecar if sidecar is not None else SidecarClient()
+        self._telemetry = Telemetry(
+            tracer_provider=tracer_provider,
+            meter_provider=meter_provider,
+            long_turn_seconds=duration_setting("long_turn_threshold", long_turn_threshold) / SECOND,
+        )
+        if sidecar is None:
+            sidecar = SidecarClient(tracer_provider=tracer_provider, meter_provider=meter_provider)
+        self._sidecar = sidecar
         self._outbound = OutboundCalls(self._sidecar, self._hosts)
         self._serving = ServingState()
 
@@ -239,6 +257,7 @@ class ActorRuntime:
             sidecar=self._sidecar,
             proxies=self._outbound,
             serving=self._serving,
+            telemetry=self._telemetry,
         )
         self._hosts[name] = host
         record_registration(host.actor_type)
@@ -364,6 +383,7 @@ class ActorRuntime:
         if not self._multiple_workers:
             self._refuse_several_workers()
         self._serving.draining = False  # a runtime may serve again after a shutdown (tests)
+        self._telemetry.bind()
         await self.sidecar.open()
         try:
             yield

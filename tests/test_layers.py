@@ -22,8 +22,9 @@ ROOT = Path(__file__).resolve().parents[1] / PACKAGE
 # Lowest first. A module belongs to the first entry whose prefix names it or its package.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("leaves", (f"{PACKAGE}.exceptions", f"{PACKAGE}.durations", f"{PACKAGE}._turn",
-                f"{PACKAGE}._version", f"{PACKAGE}._log_context")),
+                f"{PACKAGE}._version")),
     ("wire", (f"{PACKAGE}._wire",)),
+    ("telemetry", (f"{PACKAGE}._telemetry",)),
     ("client", (f"{PACKAGE}._client",)),
     ("actor API", (f"{PACKAGE}._actor_api",)),
     ("hosting", (f"{PACKAGE}._hosting",)),

@@ -1,4 +1,4 @@
-"""Layer 4, the actor API: what users subclass and what ``self.*`` reaches (settings,
+"""Layer 5, the actor API: what users subclass and what ``self.*`` reaches (settings,
 decorators, body rules, definitions, state, reminders and timers, proxies, ``Actor``).
 
 It builds on the client and the wire; what it needs from the layers above (turn tracking,

@@ -1,4 +1,4 @@
-"""Layer 3, the client: the app's transport to its own sidecar (app → daprd).
+"""Layer 4, the client: the app's transport to its own sidecar (app → daprd).
 
 ``SidecarClient`` sends each request over a small keep-alive HTTP/1.1 pool and carries the
 current turn's headers. It knows HTTP and daprd's error shape, not actors. Not to be confused

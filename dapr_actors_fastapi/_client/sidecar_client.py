@@ -6,7 +6,9 @@
 * The address and token are read when the client opens, not at import: ``DAPR_HTTP_ENDPOINT``,
   else ``http://127.0.0.1:$DAPR_HTTP_PORT`` (default 3500), and ``DAPR_API_TOKEN``.
 * Every request made during an actor turn carries that turn's ``Dapr-Reentrancy-Id``,
-  ``traceparent`` and ``tracestate``, so reentrant chains and traces survive the hop.
+  ``traceparent`` and ``tracestate``, so reentrant chains and traces survive the hop. With an
+  OpenTelemetry SDK installed, a request made under a span gets a client span of its own,
+  whose context it sends instead, and every request is measured (``_telemetry/``).
 * Errors come back as ``SidecarError`` carrying daprd's status, ``errorCode`` and message
   (unless the caller asks for every answer, as service invocation does); only idempotent reads
   are retried, and only when the sidecar could not be reached (not when it was slow).
@@ -24,8 +26,11 @@ from dataclasses import dataclass, field
 from typing import Any, Self
 
 from multidict import CIMultiDict, CIMultiDictProxy
+from opentelemetry.metrics import MeterProvider
+from opentelemetry.trace import TracerProvider
 from yarl import URL
 
+from .._telemetry.telemetry import Telemetry
 from .._turn import current_turn
 from .._wire.headers import API_TOKEN, DEFAULT_HTTP_PORT, REENTRANCY_ID, TRACEPARENT, TRACESTATE
 from ..exceptions import SidecarError, SidecarTimeout, SidecarUnavailable
@@ -86,7 +91,8 @@ class SidecarClient:
 
     ``endpoint``/``api_token`` override the environment; ``timeout`` bounds each request in
     seconds; ``read_retries`` is how often an idempotent read is retried after a connection
-    failure.
+    failure. ``tracer_provider``/``meter_provider`` receive its spans and measurements
+    (default: the global ones, if an OpenTelemetry SDK installed them when it opens).
     """
 
     def __init__(
@@ -96,11 +102,14 @@ class SidecarClient:
         api_token: str | None = None,
         timeout: float = 60.0,
         read_retries: int = 2,
+        tracer_provider: TracerProvider | None = None,
+        meter_provider: MeterProvider | None = None,
     ) -> None:
         self._endpoint_override = endpoint
         self._token_override = api_token
         self._timeout = timeout
         self._read_retries = read_retries
+        self._telemetry = Telemetry(tracer_provider=tracer_provider, meter_provider=meter_provider)
         self._pool: HttpPool | None = None
         self.endpoint = ""
 
@@ -115,6 +124,7 @@ class SidecarClient:
         self.endpoint = self._endpoint_override or sidecar_endpoint(os.environ)
         token = self._token_override or os.environ.get("DAPR_API_TOKEN")
         headers = {API_TOKEN: token} if token else {}
+        self._telemetry.bind()
         self._pool = HttpPool(self.endpoint, headers)
 
     async def close(self) -> None:
@@ -160,17 +170,39 @@ class SidecarClient:
             raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
         limit = self._timeout if timeout is None else timeout
         attempts = 1 + (self._read_retries if idempotent else 0)
+        if not self._telemetry.enabled:
+            response = await self._send_with_retries(method, path, data, outgoing, limit, attempts)
+            return response.raise_for_status() if raise_for_status else response
+        call = self._telemetry.sidecar_call(method, path)
+        for name, value in call.headers.items():
+            if not headers or name not in CIMultiDict(headers):  # the caller's values win
+                outgoing[name] = value
+        try:
+            response = await self._send_with_retries(method, path, data, outgoing, limit, attempts)
+        except BaseException as error:
+            call.finish(None, error)
+            raise
+        call.finish(response.status)
+        return response.raise_for_status() if raise_for_status else response
+
+    async def _send_with_retries(
+        self,
+        method: str,
+        path: str,
+        data: bytes | None,
+        headers: CIMultiDict[str],
+        limit: float,
+        attempts: int,
+    ) -> SidecarResponse:
         for attempt in range(1, attempts + 1):
             try:
-                response = await self._send(method, path, data, outgoing, limit)
+                return await self._send(method, path, data, headers, limit)
             except SidecarTimeout:
                 raise  # the sidecar was reached: asking again would only wait again
             except SidecarUnavailable:
                 if attempt == attempts:
                     raise
                 await asyncio.sleep(0.1 * attempt)
-                continue
-            return response.raise_for_status() if raise_for_status else response
         raise AssertionError("unreachable")
 
     async def _send(

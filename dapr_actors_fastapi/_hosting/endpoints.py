@@ -318,13 +318,14 @@ class DeactivateEndpoint:
         type_name, actor_id = path_params["actor_type"], path_params["actor_id"]
         hosts = self._hosts
         try:
-            if not self._policy.token_matches(_Headers(scope["headers"]).token):
+            headers = _Headers(scope["headers"])
+            if not self._policy.token_matches(headers.token):
                 raise InvalidApiToken()
             host = hosts.get(type_name)
             if host is None:
                 # The seed answers "Actor not found" with 400 here (P3).
                 raise ActorTypeNotFound(type_name, list(hosts), status_code=400)
-            await host.deactivate(actor_id)
+            await host.deactivate(actor_id, headers.traceparent, headers.tracestate)
             await _send_body(send, 200, b"", None)
         except ActorError as error:
             await _send_error(send, error)

@@ -21,6 +21,8 @@ from .._actor_api.actor_type import ActorType, ProxyFactory, SidecarRequests
 from .._actor_api.definition import ActorDefinition, Handler
 from .._actor_api.settings import ActorSettings
 from .._actor_api.state import Savepoint
+from .._telemetry.telemetry import UNKNOWN_NAME, Telemetry
+from .._telemetry.turn_observer import TurnObserver
 from .._turn import Turn, turn_context
 from .._wire.turn_queue import TurnQueue
 from ..exceptions import ActorRuntimeClosed
@@ -59,8 +61,9 @@ class ActorTypeHost:
     """Runs the turns of every active actor of one type.
 
     It makes the type's ``ActorType`` itself, since that record carries the host as its
-    ``turns`` tracker; ``sidecar``, ``proxies`` and ``serving`` come from the runtime. While
-    ``serving`` is draining, only the turns in flight (and their reentrant calls) run.
+    ``turns`` tracker; ``sidecar``, ``proxies``, ``serving`` and ``telemetry`` come from the
+    runtime. While ``serving`` is draining, only the turns in flight (and their reentrant calls)
+    run. While ``telemetry`` is enabled, each turn is observed (``TurnObserver``).
     """
 
     def __init__(
@@ -73,6 +76,7 @@ class ActorTypeHost:
         sidecar: SidecarRequests,
         proxies: ProxyFactory,
         serving: ServingState,
+        telemetry: Telemetry,
     ) -> None:
         self.actor_type: ActorType[Actor] = ActorType(
             name, actor_class, settings, definition, sidecar, self, proxies
@@ -80,6 +84,7 @@ class ActorTypeHost:
         self.definition = definition
         self._slots: dict[str, _ActorSlot] = {}
         self._serving = serving
+        self._telemetry = telemetry
         self._reentrant = settings.reentrancy
         self._max_depth = settings.max_stack_depth
         self._turn_hooks = overrides(actor_class, "on_turn_start", "on_turn_end")
@@ -113,6 +118,27 @@ class ActorTypeHost:
         code (and by ``encode``) arrive wrapped in ``TurnFailed``. While the app drains, a
         request that would start a new turn raises ``ActorRuntimeClosed``.
         """
+        if not self._telemetry.enabled:
+            return await self._run_turn(actor_id, turn, chain, handler, kwargs, encode, None)
+        with TurnObserver(self._telemetry, turn, self._metric_name(turn)) as observer:
+            try:
+                return await self._run_turn(
+                    actor_id, turn, chain, handler, kwargs, encode, observer
+                )
+            except TurnFailed as failure:
+                observer.failed(failure.error)
+                raise
+
+    async def _run_turn(
+        self,
+        actor_id: str,
+        turn: Turn,
+        chain: str | None,
+        handler: Handler,
+        kwargs: dict[str, Any],
+        encode: Callable[[Any], Any] | None,
+        observer: TurnObserver | None,
+    ) -> Any:
         while True:
             if self._serving.draining and not self._chain_holds_turn(actor_id, chain):
                 raise ActorRuntimeClosed(
@@ -127,6 +153,8 @@ class ActorTypeHost:
                     await slot.wait(inflight)
                 if slot.retired:
                     continue
+                if observer is not None:
+                    observer.turn_started()
                 token = turn_context.set(turn)
                 instance = slot.instance
                 # A nested request of a reentrant chain joins the state changes of the request
@@ -138,7 +166,7 @@ class ActorTypeHost:
                 slot.running += 1
                 try:
                     if instance is None:
-                        instance = await self._activate(slot, actor_id, turn)
+                        instance = await self._activate(slot, actor_id, turn, observer)
                     if self._turn_hooks:
                         await instance.on_turn_start(turn)
                     result = await handler(instance, **kwargs)
@@ -196,7 +224,26 @@ class ActorTypeHost:
             and slot.turn.reentrancy_id == chain
         )
 
-    async def _activate(self, slot: _ActorSlot, actor_id: str, turn: Turn) -> Actor:
+    def _metric_name(self, turn: Turn) -> str:
+        """The turn's name as metrics carry it: a declared handler's, else ``UNKNOWN_NAME``
+        (reminder and timer names are chosen at run time, and unbounded)."""
+        definition = self.definition
+        declared = {
+            "method": definition.methods,
+            "reminder": definition.reminders,
+            "timer": definition.timers,
+        }.get(turn.kind, {})
+        return turn.name if turn.name in declared else UNKNOWN_NAME
+
+    async def _activate(
+        self, slot: _ActorSlot, actor_id: str, turn: Turn, observer: TurnObserver | None
+    ) -> Actor:
+        if observer is None:
+            return await self._create(slot, actor_id, turn)
+        with observer.activation():
+            return await self._create(slot, actor_id, turn)
+
+    async def _create(self, slot: _ActorSlot, actor_id: str, turn: Turn) -> Actor:
         instance = self.actor_type.actor_class(actor_id, self.actor_type)
         # Set before on_activate so that a reentrant call made from on_activate reaches this
         # instance instead of activating a second one.
@@ -218,12 +265,30 @@ class ActorTypeHost:
         except Exception:
             logger.exception("on_turn_error of %r raised while handling %r", instance, error)
 
-    async def deactivate(self, actor_id: str) -> bool:
+    async def deactivate(
+        self, actor_id: str, traceparent: str | None = None, tracestate: str | None = None
+    ) -> bool:
         """Deactivate one actor in its turn; ``False`` if it was not active.
 
         ``on_deactivate`` errors propagate wrapped in ``TurnFailed``; the actor is dropped
-        either way, as daprd has already dropped it.
+        either way, as daprd has already dropped it. ``traceparent``/``tracestate`` are those
+        daprd sent, for the deactivation's span.
         """
+        turn = Turn("deactivate", "", self.actor_type.name, actor_id, None, traceparent, tracestate)
+        if not self._telemetry.enabled:
+            return await self._deactivate(actor_id, turn)
+        with TurnObserver(self._telemetry, turn, "deactivate") as observer:
+            try:
+                deactivated = await self._deactivate(actor_id, turn)
+            except TurnFailed as failure:
+                observer.failed(failure.error)
+                self._telemetry.count_deactivated(self.actor_type.name)
+                raise
+            if deactivated:
+                self._telemetry.count_deactivated(self.actor_type.name)
+            return deactivated
+
+    async def _deactivate(self, actor_id: str, turn: Turn) -> bool:
         slot = self._slots.get(actor_id)
         if slot is None:
             return False
@@ -234,7 +299,6 @@ class ActorTypeHost:
             instance = slot.instance
             if slot.retired or instance is None:
                 return False
-            turn = Turn("deactivate", "", self.actor_type.name, actor_id)
             token = turn_context.set(turn)
             try:
                 await instance.on_deactivate()
@@ -276,7 +340,10 @@ class ActorTypeHost:
         for actor_id, slot in idle:
             slot.retired = True
             del self._slots[actor_id]
-        return sum(1 for _, slot in idle if slot.instance is not None)
+        retired = sum(1 for _, slot in idle if slot.instance is not None)
+        if retired and self._telemetry.enabled:
+            self._telemetry.count_deactivated(self.actor_type.name, retired)
+        return retired
 
     async def _deactivate_logged(self, actor_id: str) -> None:
         try:

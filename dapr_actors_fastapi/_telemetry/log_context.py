@@ -12,7 +12,7 @@ import logging
 
 from opentelemetry import trace
 
-from ._turn import current_turn
+from .._turn import current_turn
 
 # ``turn_name``, not ``name``: a record's ``name`` is its logger's, which formatters print.
 CONTEXT_FIELDS = ("actor_type", "actor_id", "turn", "turn_name", "trace_id", "span_id")

@@ -1,0 +1,177 @@
+"""``TurnObserver``: the span and the measurements of one actor turn.
+
+The host makes one per callback only while telemetry is enabled, and tells it three things:
+the turn got the actor (``turn_started``), the actor is being activated (``activation``), and
+how the turn ended (leaving the ``with``). The span starts when the callback arrives, so the
+time spent queued behind other turns is inside it, and is also its attribute
+``dapr.actor.queue_wait_ms``. It is the current span while the turn runs, so the actor's calls
+to the sidecar, and the user's own spans, are its children.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Iterator
+from contextvars import Token
+from types import TracebackType
+
+from opentelemetry import context, trace
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+
+from .._turn import Turn
+from .telemetry import RPC_SYSTEM, TRACE_CONTEXT, Outcome, Telemetry
+
+logger = logging.getLogger(__name__)
+
+
+class TurnObserver:
+    """Observes one turn: ``with observer: ...`` around everything the callback does.
+
+    ``metric_name`` is the turn's name as metrics may carry it (a declared handler's name, or
+    ``UNKNOWN_NAME``). When the actor's own code raised, the host says so with ``failed``, since
+    what leaves the ``with`` is then the host's wrapper around that error.
+    """
+
+    __slots__ = (
+        "_arrived",
+        "_attributes",
+        "_context_token",
+        "_failure",
+        "_metric_name",
+        "_span",
+        "_started",
+        "_telemetry",
+        "_turn",
+    )
+
+    def __init__(self, telemetry: Telemetry, turn: Turn, metric_name: str) -> None:
+        self._telemetry = telemetry
+        self._turn = turn
+        self._metric_name = metric_name
+        self._attributes = {"actor_type": turn.actor_type, "turn": turn.kind}
+        self._span: Span | None = None
+        self._context_token: Token[context.Context] | None = None
+        self._failure: BaseException | None = None
+        self._arrived = self._started = time.perf_counter()
+
+    def __enter__(self) -> TurnObserver:
+        tracer = self._telemetry.tracer
+        if tracer is not None:
+            turn = self._turn
+            self._span = tracer.start_span(
+                f"{turn.actor_type}/{turn.name or turn.kind}",
+                context=_incoming_context(turn),
+                kind=SpanKind.SERVER,
+                attributes=_span_attributes(turn, turn.name or turn.kind),
+            )
+            self._context_token = context.attach(trace.set_span_in_context(self._span))
+        return self
+
+    def turn_started(self) -> None:
+        """The turn got the actor: what came before was queueing."""
+        self._started = time.perf_counter()
+        waited = self._started - self._arrived
+        instruments = self._telemetry.instruments
+        if instruments is not None:
+            instruments.queue_wait.record(waited, self._attributes)
+        if self._span is not None:
+            self._span.set_attribute("dapr.actor.queue_wait_ms", waited * 1000)
+
+    @contextlib.contextmanager
+    def activation(self) -> Iterator[None]:
+        """Around the activation that precedes the turn: a child span, and the counters."""
+        turn = self._turn
+        tracer = self._telemetry.tracer
+        span = None
+        if tracer is not None:
+            span = tracer.start_span(
+                f"{turn.actor_type}/activate",
+                kind=SpanKind.INTERNAL,
+                attributes=_span_attributes(turn, "activate"),
+            )
+        outcome: Outcome = "error"
+        try:
+            with trace.use_span(span, end_on_exit=True) if span is not None else _nothing():
+                yield
+            outcome = "ok"
+        finally:
+            instruments = self._telemetry.instruments
+            if instruments is not None:
+                attributes = {"actor_type": turn.actor_type}
+                instruments.activations.add(1, {**attributes, "outcome": outcome})
+                if outcome == "ok":
+                    instruments.active.add(1, attributes)
+
+    def failed(self, error: BaseException) -> None:
+        """The actor's own code raised ``error``: the span records it, not its wrapper."""
+        self._failure = error
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        ended = time.perf_counter()
+        failure = self._failure or error
+        outcome: Outcome = "ok" if error is None else "error"
+        self._measure(ended - self._started, outcome)
+        span = self._span
+        if span is None:
+            return
+        if failure is not None:
+            span.record_exception(failure)
+            span.set_status(Status(StatusCode.ERROR, f"{type(failure).__name__}: {failure}"))
+        span.end()
+        if self._context_token is not None:
+            context.detach(self._context_token)
+
+    def _measure(self, seconds: float, outcome: Outcome) -> None:
+        turn = self._turn
+        instruments = self._telemetry.instruments
+        if instruments is not None:
+            named = {**self._attributes, "name": self._metric_name}
+            instruments.turn_duration.record(seconds, {**named, "outcome": outcome})
+        if seconds > self._telemetry.long_turn_seconds:
+            if instruments is not None:
+                instruments.long_turns.add(1, {**self._attributes, "name": self._metric_name})
+            logger.warning(
+                "long turn: %s %r of %s/%s ran %.3fs (long_turn_threshold %.3gs)",
+                turn.kind,
+                turn.name,
+                turn.actor_type,
+                turn.actor_id,
+                seconds,
+                self._telemetry.long_turn_seconds,
+            )
+
+
+def _span_attributes(turn: Turn, method: str) -> dict[str, str]:
+    attributes = {
+        "rpc.system": RPC_SYSTEM,
+        "rpc.service": turn.actor_type,
+        "rpc.method": method,
+        "dapr.actor.type": turn.actor_type,
+        "dapr.actor.id": turn.actor_id,
+        "dapr.actor.turn": turn.kind,
+    }
+    if turn.reentrancy_id:
+        attributes["dapr.reentrancy_id"] = turn.reentrancy_id
+    return attributes
+
+
+def _incoming_context(turn: Turn) -> context.Context | None:
+    """The caller's trace, from the ``traceparent`` daprd sent (``None``: a new trace)."""
+    if not turn.traceparent:
+        return None
+    carrier = {"traceparent": turn.traceparent}
+    if turn.tracestate:
+        carrier["tracestate"] = turn.tracestate
+    return TRACE_CONTEXT.extract(carrier)
+
+
+@contextlib.contextmanager
+def _nothing() -> Iterator[None]:
+    yield
