@@ -60,10 +60,14 @@ class TurnObserver:
         tracer = self._telemetry.tracer
         if tracer is not None:
             turn = self._turn
+            # A server span for this request may exist already (FastAPI's own telemetry, or
+            # OpenTelemetry's ASGI middleware), made from the same traceparent: the turn is
+            # then a step inside it. Otherwise the turn's span is the server span.
+            nested = trace.get_current_span().get_span_context().is_valid
             self._span = tracer.start_span(
                 f"{turn.actor_type}/{turn.name or turn.kind}",
-                context=_incoming_context(turn),
-                kind=SpanKind.SERVER,
+                context=None if nested else _incoming_context(turn),
+                kind=SpanKind.INTERNAL if nested else SpanKind.SERVER,
                 attributes=_span_attributes(turn, turn.name or turn.kind),
             )
             self._context_token = context.attach(trace.set_span_in_context(self._span))

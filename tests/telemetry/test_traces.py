@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx2 as httpx
 from opentelemetry.trace import SpanKind, StatusCode
@@ -181,3 +182,28 @@ async def test_a_call_outside_turns_and_spans_gets_no_span_and_no_traceparent(
     assert otel.spans() == {}
     ((_, _, headers),) = fake_sidecar.requests
     assert "traceparent" not in headers
+
+
+async def test_under_a_server_span_of_the_framework_the_turn_is_an_internal_child(
+    otel: Otel, fake_sidecar: FakeSidecar
+) -> None:
+    """As with FastAPI's own telemetry or OpenTelemetry's ASGI middleware, which start the
+    request's server span from the same traceparent before the route runs."""
+    app = make_app(fleet(otel))
+    tracer = otel.tracer_provider.get_tracer("framework")
+
+    async def traced(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        with tracer.start_as_current_span("PUT /actors/...", kind=SpanKind.SERVER):
+            await app(scope, receive, send)
+
+    transport = httpx.ASGITransport(app=traced)
+    async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
+        assert (await client.put("/actors/x-wing/1/method/crash")).status_code == 500
+    spans = otel.spans()
+    outer, turn = spans["PUT /actors/..."], spans["x-wing/crash"]
+    assert turn.kind == SpanKind.INTERNAL
+    assert turn.parent is not None
+    assert turn.parent.span_id == outer.context.span_id

@@ -1,0 +1,116 @@
+"""Metrics: every instrument of the README's table, with exact counts and bounded attributes
+(declared names only, ``_unknown`` otherwise, never an actor id)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+from dapr_actors_fastapi import Actor, ActorRuntime, method, reminder
+
+from .conftest import FakeSidecar, Otel, attrs
+from .test_traces import app_client
+
+
+def squadron(otel: Otel) -> ActorRuntime:
+    runtime = ActorRuntime(
+        tracer_provider=otel.tracer_provider,
+        meter_provider=otel.meter_provider,
+        long_turn_threshold="50ms",
+    )
+
+    @runtime.actor("x-wing")
+    class XWing(Actor):
+        async def on_activate(self) -> None:
+            if self.id == "broken":
+                raise RuntimeError("no astromech")
+
+        @method
+        async def fly(self) -> int:
+            trips = await self.state.get("trips", int, default=0)
+            await self.state.set("trips", trips + 1)
+            return trips + 1
+
+        @method
+        async def hyperspace(self) -> None:
+            await asyncio.sleep(0.1)
+
+        @reminder
+        async def any_reminder(self) -> None:
+            pass
+
+    return runtime
+
+
+async def test_activations_turns_and_deactivations_are_counted_exactly(
+    otel: Otel, fake_sidecar: FakeSidecar
+) -> None:
+    async with app_client(squadron(otel)) as app:
+        for n in range(7):
+            assert (await app.put(f"/actors/x-wing/{n % 3}/method/fly")).status_code == 200
+        assert (await app.put("/actors/x-wing/broken/method/fly")).status_code == 500
+        assert (await app.delete("/actors/x-wing/0")).status_code == 200
+
+        assert otel.points("dapr.actors.active") == {attrs(actor_type="x-wing"): 2}
+        assert otel.points("dapr.actors.activations") == {
+            attrs(actor_type="x-wing", outcome="ok"): 3,
+            attrs(actor_type="x-wing", outcome="error"): 1,
+        }
+        assert otel.points("dapr.actors.deactivations") == {attrs(actor_type="x-wing"): 1}
+        assert otel.points("dapr.actors.turn.duration") == {
+            attrs(actor_type="x-wing", turn="method", name="fly", outcome="ok"): 7,
+            attrs(actor_type="x-wing", turn="method", name="fly", outcome="error"): 1,
+            attrs(actor_type="x-wing", turn="deactivate", name="deactivate", outcome="ok"): 1,
+        }
+        assert otel.points("dapr.actors.turn.queue_wait") == {
+            attrs(actor_type="x-wing", turn="method"): 8
+        }
+    # Shutdown deactivates the two that were left.
+    assert otel.points("dapr.actors.active") == {attrs(actor_type="x-wing"): 0}
+    assert otel.points("dapr.actors.deactivations") == {attrs(actor_type="x-wing"): 3}
+
+
+async def test_names_that_are_not_declared_are_recorded_as_unknown(
+    otel: Otel, fake_sidecar: FakeSidecar
+) -> None:
+    envelope = {"dueTime": "0s", "period": ""}
+    async with app_client(squadron(otel)) as app:
+        for name in ("tick-1", "tick-2", "tick-3"):  # one catch-all handler, unbounded names
+            fired = await app.put(f"/actors/x-wing/1/method/remind/{name}", json=envelope)
+            assert fired.status_code == 200
+    durations = otel.points("dapr.actors.turn.duration")
+    assert (
+        durations[attrs(actor_type="x-wing", turn="reminder", name="_unknown", outcome="ok")] == 3
+    )
+    everything = {value for key in durations for _, value in key}
+    assert "1" not in everything  # no actor id on any metric
+
+
+async def test_a_long_turn_is_counted_and_logged_once(
+    otel: Otel, fake_sidecar: FakeSidecar, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="dapr_actors_fastapi")
+    async with app_client(squadron(otel)) as app:
+        assert (await app.put("/actors/x-wing/7/method/hyperspace")).status_code == 200
+        assert (await app.put("/actors/x-wing/7/method/fly")).status_code == 200
+    assert otel.points("dapr.actors.turn.long") == {
+        attrs(actor_type="x-wing", turn="method", name="hyperspace"): 1
+    }
+    (warning,) = [record for record in caplog.records if "long turn" in record.getMessage()]
+    assert "method 'hyperspace' of x-wing/7 ran" in warning.getMessage()
+
+
+async def test_requests_to_the_sidecar_are_measured_by_operation_and_outcome(
+    otel: Otel, fake_sidecar: FakeSidecar
+) -> None:
+    async with app_client(squadron(otel)) as app:
+        assert (await app.put("/actors/x-wing/1/method/fly")).status_code == 200
+        fake_sidecar.fail_status = 500
+        assert (await app.put("/actors/x-wing/2/method/fly")).status_code == 500
+    assert otel.points("dapr.actors.sidecar.request.duration") == {
+        attrs(operation="state.get", outcome="ok"): 1,
+        attrs(operation="state.save", outcome="ok"): 1,
+        attrs(operation="state.get", outcome="error"): 1,
+    }
