@@ -2,6 +2,7 @@
 
     python benchmarks/inprocess.py                 # ours and raw, 7 rounds of 20,000 calls
     python benchmarks/inprocess.py --rounds 11 --calls 50000
+    python benchmarks/inprocess.py --servers ours --otel sdk   # with OpenTelemetry's SDK
 
 Each server app of ``benchmarks/apps`` (its lifespan run first) receives the benchmark's
 ``PUT /actors/x-wing/{id}/method/fly`` as a raw ASGI call over 1,000 actor ids, and the
@@ -10,6 +11,11 @@ adds time, so the report leads with the fastest round, then the median. Pin it t
 (``taskset -c 0``) and compare two commits by running it from a checkout of each, back to back.
 This is what the wrk scenarios of ``run.py`` cost minus uvicorn and the network: the part the
 package controls.
+
+``--otel sdk`` installs OpenTelemetry's SDK as the global tracer and meter provider first, each
+span exported to memory and metrics read at the end, as a user's app with telemetry on would
+run (recent FastAPI versions then trace each request themselves, too). The default, ``none``,
+leaves the API's placeholders, which is what the package costs without an SDK.
 """
 
 from __future__ import annotations
@@ -100,6 +106,22 @@ async def measure(app: Any, rounds: int, calls: int) -> list[float]:
     return per_call
 
 
+def install_otel_sdk() -> None:
+    """OpenTelemetry's SDK as the global providers: spans exported to memory as they end,
+    metrics aggregated in memory (read by nobody, as between two scrapes)."""
+    from opentelemetry import metrics, trace
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(SimpleSpanProcessor(InMemorySpanExporter()))
+    trace.set_tracer_provider(tracer_provider)
+    metrics.set_meter_provider(MeterProvider(metric_readers=[InMemoryMetricReader()]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -107,7 +129,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--calls", type=int, default=20_000)
     parser.add_argument("--servers", default="ours,raw", help="apps of benchmarks/apps to measure")
+    parser.add_argument("--otel", choices=("none", "sdk"), default="none")
     options = parser.parse_args()
+    if options.otel == "sdk":
+        install_otel_sdk()
     for name in options.servers.split(","):
         app = importlib.import_module(f"benchmarks.apps.{name}").app
         figures = asyncio.run(measure(app, options.rounds, options.calls))
