@@ -3,7 +3,7 @@
 Every import counts: module-level, inside functions, and under ``TYPE_CHECKING``. The rules:
 
 * each module belongs to one layer, and imports only its own layer and the layers below;
-* the dev sidecar imports only the leaves and the wire layer, and the app side never imports
+* the dev sidecar imports only the leaves, the wire and telemetry layers, and the app side never imports
   the dev sidecar or the test kit;
 * no import cycle, and no module imports another module's ``_private`` name.
 """
@@ -33,7 +33,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )  # fmt: skip
 # Tools beside the layers, with the layers each may use.
 TOOLS: Mapping[str, tuple[str, frozenset[str]]] = {
-    "dev sidecar": (f"{PACKAGE}.sidecar", frozenset({"leaves", "wire"})),
+    "dev sidecar": (f"{PACKAGE}.sidecar", frozenset({"leaves", "wire", "telemetry"})),
     "test kit": (f"{PACKAGE}.testing", frozenset({"leaves", "wire", "client", "dev sidecar"})),
 }
 RANK = {name: rank for rank, (name, _) in enumerate(LAYERS)}

@@ -341,6 +341,10 @@ class ActorTypeHost:
             slot.retired = True
             del self._slots[actor_id]
         retired = sum(1 for _, slot in idle if slot.instance is not None)
+        if logger.isEnabledFor(logging.DEBUG):
+            for actor_id, slot in idle:
+                if slot.instance is not None:
+                    logger.debug("deactivated %s/%s", self.actor_type.name, actor_id)
         if retired and self._telemetry.enabled:
             self._telemetry.count_deactivated(self.actor_type.name, retired)
         return retired

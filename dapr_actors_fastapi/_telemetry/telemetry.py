@@ -98,11 +98,8 @@ class Telemetry:
         if self._bound:
             return
         self._bound = True
-        tracer_provider = self._tracer_provider or trace.get_tracer_provider()
         meter_provider = self._meter_provider or metrics.get_meter_provider()
-        self.tracer = (
-            tracer_provider.get_tracer(SCOPE, __version__) if _installed(tracer_provider) else None
-        )
+        self.tracer = installed_tracer(self._tracer_provider, SCOPE)
         self.instruments = (
             Instruments(meter_provider.get_meter(SCOPE, __version__))
             if _installed(meter_provider)
@@ -206,6 +203,13 @@ def _describe(status: int | None, error: BaseException | None) -> str:
     if error is not None:
         return f"{type(error).__name__}: {error}"
     return f"the sidecar answered {status}"
+
+
+def installed_tracer(provider: trace.TracerProvider | None, scope: str) -> Tracer | None:
+    """A tracer of ``provider``, else of the global provider; ``None`` when that is the API's
+    placeholder (no SDK installed), so that callers skip tracing altogether."""
+    provider = provider or trace.get_tracer_provider()
+    return provider.get_tracer(scope, __version__) if _installed(provider) else None
 
 
 def _installed(provider: object) -> bool:

@@ -18,11 +18,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from opentelemetry.trace import Tracer
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from .._telemetry.telemetry import installed_tracer
 from .._wire.names import is_valid_name
 from .._wire.paths import method_callback_path
 from .actors import (
@@ -44,9 +46,11 @@ from .scheduler import Scheduler
 from .settings import SidecarSettings
 from .state import is_text, parse_transaction
 from .store import StateKey, StateStore
+from .tracing import ActorCallSpan
 
 logger = logging.getLogger(__name__)
 
+TRACER_SCOPE = "dapr_actors_fastapi.sidecar"
 _INVALID_METHOD = re.compile(r"[#?\x00-\x1f\x7f]")
 
 
@@ -73,6 +77,7 @@ class Sidecar:
         # Set once start-up has ended, well or not; ``start_failure`` then says which.
         self.started = asyncio.Event()
         self.start_failure: DaprError | None = None
+        self.tracer: Tracer | None = None  # set when it starts, if an SDK is installed
         self._workers: list[asyncio.Task[None]] = []
 
     def begin_shutdown(self) -> None:
@@ -93,6 +98,7 @@ class Sidecar:
         does), while the sidecar waits for the app's port. Actor routes wait until the app's
         actor config is loaded; ``/v1.0/healthz`` answers 500 until then.
         """
+        self.tracer = installed_tracer(self.settings.tracer_provider, TRACER_SCOPE)
         await self.channel.open()
         await self.invoker.open()
         tasks = [asyncio.create_task(self._start())]
@@ -178,11 +184,21 @@ class Sidecar:
         if query:
             path += "?" + query.decode("latin-1")  # as the caller encoded it
         body = await read_body(request, self.settings.max_body_size)
+        span = None
+        if self.tracer is not None:
+            span = ActorCallSpan(self.tracer, actor_type, actor_id, method, headers)
+            headers = span.headers
         callback = Callback(path, headers, body, reentrancy_id)
         try:
             answer = await self.actors.call(hosted, actor_id, callback)
-        except AppUnreachable as error:
-            raise unreachable(error) from None
+        except BaseException as error:
+            if span is not None:
+                span.end(None, error)
+            if isinstance(error, AppUnreachable):
+                raise unreachable(error) from None
+            raise
+        if span is not None:
+            span.end(answer.status)
         answer = method_response(answer, actor_type, actor_id, method)
         out = answer.headers.copy()
         out.setdefault("content-type", "application/json")

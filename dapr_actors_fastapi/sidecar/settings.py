@@ -6,6 +6,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from opentelemetry.trace import TracerProvider
+
 from .._wire.headers import DEFAULT_MAX_BODY_SIZE
 
 # daprd has no invocation timeout without a resiliency policy; a target that never answers would
@@ -27,6 +29,9 @@ class SidecarSettings:
     * ``invoke_timeout``: seconds a service invocation may wait for its target, then
       ``500 ERR_DIRECT_INVOKE``; ``None`` waits forever, as daprd does without a resiliency
       policy (docs/protocol.md §13).
+    * ``tracer_provider``: where the ``CallActor/{type}/{method}`` span of each relayed actor
+      call goes, as daprd makes one; default: the global provider, if an OpenTelemetry SDK
+      installed it before the sidecar started (else nothing is traced).
     """
 
     app_url: str
@@ -40,6 +45,7 @@ class SidecarSettings:
     max_body_size: int = DEFAULT_MAX_BODY_SIZE
     reminder_retry_interval: float = 1.0  # seconds between redeliveries, as daprd
     invoke_timeout: float | None = DEFAULT_INVOKE_TIMEOUT
+    tracer_provider: TracerProvider | None = None
 
 
 def namespace_from_env(environ: Mapping[str, str]) -> str:

@@ -161,6 +161,32 @@ def test_run_serves_the_app_behind_the_sidecar_and_stops_on_ctrl_c(
     assert state_db.exists()
 
 
+def test_run_with_debug_logs_shows_activations_and_deactivations(
+    cli: list[Cli], tmp_path: Path
+) -> None:
+    app_port, sidecar_port = free_port(), free_port()
+    run = Cli(
+        [
+            "run",
+            "samples.quickstart:app",
+            f"--app-port={app_port}",
+            f"--dapr-http-port={sidecar_port}",
+            "--state-db=:memory:",
+            "--log-level=debug",
+        ],
+        tmp_path,
+    )
+    cli.append(run)
+    run.wait_for_ports(app_port, sidecar_port)
+    url = f"http://127.0.0.1:{sidecar_port}/v1.0/actors/x-wing/33/method/fly"
+    assert put_json(url, {"destination": "Hoth"})[0] == 200
+    assert run.stop(signal.SIGTERM) == 0
+    _, err = run.output()
+    assert "activated x-wing/33" in err
+    assert "deactivated x-wing/33" in err  # at shutdown
+    assert "deactivated 1 'x-wing' actors at shutdown" in err
+
+
 STARWARS = """
 import os
 import pathlib
