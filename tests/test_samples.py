@@ -211,3 +211,36 @@ async def test_uvicorn_with_the_sample_log_config_shows_the_packages_lines_as_js
         }
     ]
     assert any(line["logger"] == "uvicorn.access" for line in lines)  # uvicorn's lines too
+
+
+def test_observability_sample_serves_every_instrument_to_prometheus() -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    module = "samples.observability"
+    fly, scrape = examples(module)
+    with running(module) as (app_port, sidecar_port):
+        for _ in range(2):
+            assert json.loads(curl(fly.command, sidecar_port))["to"] == "Hoth"
+        text = curl(scrape.command.replace("localhost:3000", f"127.0.0.1:{app_port}"), 0)
+
+    def value(metric: str, /, **labels: str) -> float:
+        found = [
+            sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+            if sample.name == metric and labels.items() <= sample.labels.items()
+        ]
+        assert len(found) == 1, (metric, labels, found)
+        return found[0]
+
+    assert value("dapr_actors_active", actor_type="x-wing") == 1
+    assert value("dapr_actors_activations_total", outcome="ok") == 1
+    assert value("dapr_actors_turn_duration_seconds_count", name="fly", outcome="ok") == 2
+    assert value("dapr_actors_turn_queue_wait_seconds_count", turn="method") == 2
+    # The first turn reads the location from the sidecar and saves Hoth; the second finds it
+    # cached, and flying to Hoth again changes nothing, so it saves nothing.
+    assert value("dapr_actors_sidecar_request_duration_seconds_count", operation="state.get") == 1
+    assert value("dapr_actors_sidecar_request_duration_seconds_count", operation="state.save") == 1
+    # Seconds, in buckets made for seconds: a fast turn is counted below 10 ms.
+    fast = value("dapr_actors_turn_duration_seconds_bucket", name="fly", le="0.01")
+    assert fast >= 1

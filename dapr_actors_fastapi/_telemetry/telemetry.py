@@ -32,6 +32,25 @@ Outcome = Literal["ok", "error"]
 # other propagators the user's app has installed globally.
 TRACE_CONTEXT = TraceContextTextMapPropagator()
 
+# Bucket bounds of the duration histograms, in seconds: OpenTelemetry's advice for request
+# durations (the SDK's own default, 0 to 10,000, assumes milliseconds).
+SECONDS_BUCKETS = (
+    0.001,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.075,
+    0.1,
+    0.25,
+    0.5,
+    0.75,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+)
+
 # The API's placeholder providers live in its own modules; an SDK's live elsewhere.
 _PLACEHOLDER_MODULES = ("opentelemetry.trace", "opentelemetry.metrics")
 
@@ -50,10 +69,16 @@ class Instruments:
             "dapr.actors.deactivations", unit="{deactivation}", description="Deactivations"
         )
         self.turn_duration = meter.create_histogram(
-            "dapr.actors.turn.duration", unit="s", description="Time a turn ran, queue excluded"
+            "dapr.actors.turn.duration",
+            unit="s",
+            description="Time a turn ran, queue excluded",
+            explicit_bucket_boundaries_advisory=SECONDS_BUCKETS,
         )
         self.queue_wait = meter.create_histogram(
-            "dapr.actors.turn.queue_wait", unit="s", description="Time a turn waited its turn"
+            "dapr.actors.turn.queue_wait",
+            unit="s",
+            description="Time a turn waited its turn",
+            explicit_bucket_boundaries_advisory=SECONDS_BUCKETS,
         )
         self.long_turns = meter.create_counter(
             "dapr.actors.turn.long", unit="{turn}", description="Turns over the long threshold"
@@ -62,6 +87,7 @@ class Instruments:
             "dapr.actors.sidecar.request.duration",
             unit="s",
             description="Requests from actors to the Dapr sidecar",
+            explicit_bucket_boundaries_advisory=SECONDS_BUCKETS,
         )
 
 
