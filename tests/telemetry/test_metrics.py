@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
+from pathlib import Path
 
 import pytest
+from opentelemetry.sdk.metrics import MeterProvider
 
 from dapr_actors_fastapi import Actor, ActorRuntime, method, reminder
+from dapr_actors_fastapi._telemetry.telemetry import Instruments
 
 from .conftest import FakeSidecar, Otel, attrs
 from .test_traces import app_client
@@ -114,3 +118,17 @@ async def test_requests_to_the_sidecar_are_measured_by_operation_and_outcome(
         attrs(operation="state.save", outcome="ok"): 1,
         attrs(operation="state.get", outcome="error"): 1,
     }
+
+
+def test_the_readme_table_lists_every_instrument_as_made() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    rows = re.findall(r"^\| `(dapr\.actors\.[a-z_.]+)` \| (\w+) \| `([^`]+)` \|", readme, re.M)
+    instruments = Instruments(MeterProvider().get_meter("readme"))
+    made = {
+        (instrument.name, kind, instrument.unit)
+        for instrument in vars(instruments).values()
+        for kind in ("UpDownCounter", "Counter", "Histogram")
+        if type(instrument).__name__.startswith(("_" + kind, kind))
+    }
+    assert set(rows) == made
+    assert len(rows) == 7
