@@ -87,8 +87,8 @@ class ActorRuntime:
     * ``tracer_provider`` / ``meter_provider``: where turn spans and actor metrics go (default:
       the global providers, if an OpenTelemetry SDK installed them when the lifespan starts;
       without one, nothing is traced or measured). See Observability in the README.
-    * ``long_turn_threshold``: a turn that runs longer is counted in ``dapr.actors.turn.long``
-      and logged as a warning (needs a provider, as above).
+    * ``long_turn_threshold``: a turn that runs longer is logged as a warning naming the actor,
+      the turn and how long it ran, and counted in ``dapr.actors.turn.long`` when metrics are on.
     """
 
     def __init__(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -155,6 +156,7 @@ class ActorTypeHost:
                     continue
                 if observer is not None:
                     observer.turn_started()
+                started = time.perf_counter()
                 token = turn_context.set(turn)
                 instance = slot.instance
                 # A nested request of a reentrant chain joins the state changes of the request
@@ -195,6 +197,9 @@ class ActorTypeHost:
                     if slot.running == 0:
                         slot.turn = None  # an idle actor keeps no request's strings alive
                     turn_context.reset(token)
+                    ran = time.perf_counter() - started
+                    if ran > self._telemetry.long_turn_seconds:
+                        self._report_long_turn(turn, ran, observer)
             finally:
                 slot.leave(inflight)
                 if slot.instance is None and slot.idle and not slot.retired:
@@ -223,6 +228,21 @@ class ActorTypeHost:
             and slot.turn is not None
             and slot.turn.reentrancy_id == chain
         )
+
+    def _report_long_turn(self, turn: Turn, ran: float, observer: TurnObserver | None) -> None:
+        """A turn ran longer than ``long_turn_threshold``: one warning, as Orleans logs its
+        long-running turns, and one count in ``dapr.actors.turn.long`` when metrics are on."""
+        logger.warning(
+            "long turn: %s %r of %s/%s ran %.3fs (long_turn_threshold %.3gs)",
+            turn.kind,
+            turn.name,
+            turn.actor_type,
+            turn.actor_id,
+            ran,
+            self._telemetry.long_turn_seconds,
+        )
+        if observer is not None:
+            observer.count_long_turn()
 
     def _metric_name(self, turn: Turn) -> str:
         """The turn's name as metrics carry it: a declared handler's, else ``UNKNOWN_NAME``

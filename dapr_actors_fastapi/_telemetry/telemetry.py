@@ -96,8 +96,8 @@ class Telemetry:
 
     ``tracer_provider`` / ``meter_provider`` are used when given; otherwise ``bind()`` takes the
     global ones, if an SDK installed them. Until something is bound, ``enabled`` is ``False``
-    and nothing is traced or measured. ``long_turn_seconds``: a turn that runs longer counts
-    in ``dapr.actors.turn.long`` and is logged as a warning.
+    and nothing is traced or measured. ``long_turn_seconds``: a turn that runs longer is logged
+    as a warning, telemetry or not, and counted in ``dapr.actors.turn.long`` when metrics are on.
     """
 
     def __init__(

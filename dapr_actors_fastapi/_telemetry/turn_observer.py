@@ -11,7 +11,6 @@ to the sidecar, and the user's own spans, are its children.
 from __future__ import annotations
 
 import contextlib
-import logging
 import time
 from collections.abc import Iterator
 from contextvars import Token
@@ -22,8 +21,6 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from .._turn import Turn
 from .telemetry import RPC_SYSTEM, TRACE_CONTEXT, Outcome, Telemetry
-
-logger = logging.getLogger(__name__)
 
 
 class TurnObserver:
@@ -133,23 +130,16 @@ class TurnObserver:
             context.detach(self._context_token)
 
     def _measure(self, seconds: float, outcome: Outcome) -> None:
-        turn = self._turn
         instruments = self._telemetry.instruments
         if instruments is not None:
             named = {**self._attributes, "name": self._metric_name}
             instruments.turn_duration.record(seconds, {**named, "outcome": outcome})
-        if seconds > self._telemetry.long_turn_seconds:
-            if instruments is not None:
-                instruments.long_turns.add(1, {**self._attributes, "name": self._metric_name})
-            logger.warning(
-                "long turn: %s %r of %s/%s ran %.3fs (long_turn_threshold %.3gs)",
-                turn.kind,
-                turn.name,
-                turn.actor_type,
-                turn.actor_id,
-                seconds,
-                self._telemetry.long_turn_seconds,
-            )
+
+    def count_long_turn(self) -> None:
+        """The host found the turn long (it logs that itself, telemetry or not)."""
+        instruments = self._telemetry.instruments
+        if instruments is not None:
+            instruments.long_turns.add(1, {**self._attributes, "name": self._metric_name})
 
 
 def _span_attributes(turn: Turn, method: str) -> dict[str, str]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from opentelemetry.sdk.metrics import MeterProvider
 
-from dapr_actors_fastapi import Actor, ActorRuntime, method, reminder
+from dapr_actors_fastapi import Actor, ActorConfigError, ActorRuntime, method, reminder
 from dapr_actors_fastapi._telemetry.telemetry import Instruments
 
 from .conftest import FakeSidecar, Otel, attrs
@@ -132,3 +132,37 @@ def test_the_readme_table_lists_every_instrument_as_made() -> None:
     }
     assert set(rows) == made
     assert len(rows) == 7
+
+
+async def test_a_long_turn_is_logged_without_an_sdk_too(
+    fake_sidecar: FakeSidecar, caplog: pytest.LogCaptureFixture
+) -> None:
+    runtime = ActorRuntime(long_turn_threshold="50ms")
+
+    @runtime.actor("probe")
+    class Probe(Actor):
+        @method
+        async def linger(self) -> None:
+            await asyncio.sleep(0.1)
+
+        @method
+        async def ping(self) -> None:
+            pass
+
+    caplog.set_level(logging.WARNING, logger="dapr_actors_fastapi")
+    async with app_client(runtime) as app:
+        assert (await app.put("/actors/probe/1/method/linger")).status_code == 200
+        assert (await app.put("/actors/probe/1/method/ping")).status_code == 200
+    (warning,) = [
+        record.getMessage() for record in caplog.records if "long turn" in record.getMessage()
+    ]
+    assert re.fullmatch(
+        r"long turn: method 'linger' of probe/1 ran \d+\.\d{3}s \(long_turn_threshold 0\.05s\)",
+        warning,
+    ), warning
+
+
+@pytest.mark.parametrize("threshold", ["0s", "-1s", "soon", 0])
+def test_a_long_turn_threshold_must_be_a_positive_duration(threshold: object) -> None:
+    with pytest.raises(ActorConfigError, match="long_turn_threshold"):
+        ActorRuntime(long_turn_threshold=threshold)  # type: ignore[arg-type]
