@@ -241,9 +241,8 @@ class ActorCallbackEndpoint:
             headers.tracestate,
         )
         chain = reentrancy_id if host.reentrant else None
-        encoded = await host.run_turn(
-            actor_id, turn, chain, binding.function, kwargs, binding.encode
-        )
+        run = host.observed_turn if host.observed else host.run_turn
+        encoded = await run(actor_id, turn, chain, binding.function, kwargs, binding.encode)
         if encoded is None:
             await _send_body(send, 200, b"", None)
         elif isinstance(encoded, bytes):
@@ -296,7 +295,8 @@ class ActorCallbackEndpoint:
         # daprd sends no reentrancy id with reminders and timers (docs/protocol.md §4.2), so they
         # always queue as a turn of their own.
         with FiringRecurrence(turn) as firing:
-            await host.run_turn(actor_id, turn, None, binding.function, kwargs, None)
+            run = host.observed_turn if host.observed else host.run_turn
+            await run(actor_id, turn, None, binding.function, kwargs, None)
         if firing.cancelled:
             # The handler called cancel_recurrence() and its turn succeeded (P14): delete it
             # through the API, which daprd needs, and say so in the header the dev sidecar reads.

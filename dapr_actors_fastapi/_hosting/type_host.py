@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable
+from time import perf_counter
 from typing import Any
 
 from .._actor_api.actor import Actor, overrides, state_of
@@ -86,6 +86,7 @@ class ActorTypeHost:
         self._slots: dict[str, _ActorSlot] = {}
         self._serving = serving
         self._telemetry = telemetry
+        self._long_turn_seconds = telemetry.long_turn_seconds
         self._reentrant = settings.reentrancy
         self._max_depth = settings.max_stack_depth
         self._turn_hooks = overrides(actor_class, "on_turn_start", "on_turn_end")
@@ -103,6 +104,28 @@ class ActorTypeHost:
         """Whether requests of one reentrancy chain may enter an actor that chain holds."""
         return self._reentrant
 
+    @property
+    def observed(self) -> bool:
+        """Whether turns are to be traced and measured: then callers use ``observed_turn``."""
+        return self._telemetry.enabled
+
+    async def observed_turn(
+        self,
+        actor_id: str,
+        turn: Turn,
+        chain: str | None,
+        handler: Handler,
+        kwargs: dict[str, Any],
+        encode: Callable[[Any], Any] | None,
+    ) -> Any:
+        """``run_turn`` inside the turn's span and measurements (``TurnObserver``)."""
+        with TurnObserver(self._telemetry, turn, self._metric_name(turn)) as observer:
+            try:
+                return await self.run_turn(actor_id, turn, chain, handler, kwargs, encode, observer)
+            except TurnFailed as failure:
+                observer.failed(failure.error)
+                raise
+
     async def run_turn(
         self,
         actor_id: str,
@@ -111,35 +134,17 @@ class ActorTypeHost:
         handler: Handler,
         kwargs: dict[str, Any],
         encode: Callable[[Any], Any] | None,
+        observer: TurnObserver | None = None,
     ) -> Any:
         """Run ``handler(actor, **kwargs)`` in the actor's turn; activate it first if needed.
 
         ``encode`` turns the result into the response inside the turn, so that a result the
         handler's annotation cannot serialize fails the turn. Errors raised by the actor's own
         code (and by ``encode``) arrive wrapped in ``TurnFailed``. While the app drains, a
-        request that would start a new turn raises ``ActorRuntimeClosed``.
+        request that would start a new turn raises ``ActorRuntimeClosed``. ``observer`` hears
+        when the turn starts and when the actor activates. (Callers pick ``observed_turn`` when
+        ``observed``: deciding there keeps a coroutine off the path of every unobserved call.)
         """
-        if not self._telemetry.enabled:
-            return await self._run_turn(actor_id, turn, chain, handler, kwargs, encode, None)
-        with TurnObserver(self._telemetry, turn, self._metric_name(turn)) as observer:
-            try:
-                return await self._run_turn(
-                    actor_id, turn, chain, handler, kwargs, encode, observer
-                )
-            except TurnFailed as failure:
-                observer.failed(failure.error)
-                raise
-
-    async def _run_turn(
-        self,
-        actor_id: str,
-        turn: Turn,
-        chain: str | None,
-        handler: Handler,
-        kwargs: dict[str, Any],
-        encode: Callable[[Any], Any] | None,
-        observer: TurnObserver | None,
-    ) -> Any:
         while True:
             if self._serving.draining and not self._chain_holds_turn(actor_id, chain):
                 raise ActorRuntimeClosed(
@@ -156,7 +161,7 @@ class ActorTypeHost:
                     continue
                 if observer is not None:
                     observer.turn_started()
-                started = time.perf_counter()
+                started = perf_counter()
                 token = turn_context.set(turn)
                 instance = slot.instance
                 # A nested request of a reentrant chain joins the state changes of the request
@@ -197,8 +202,8 @@ class ActorTypeHost:
                     if slot.running == 0:
                         slot.turn = None  # an idle actor keeps no request's strings alive
                     turn_context.reset(token)
-                    ran = time.perf_counter() - started
-                    if ran > self._telemetry.long_turn_seconds:
+                    ran = perf_counter() - started
+                    if ran > self._long_turn_seconds:
                         self._report_long_turn(turn, ran, observer)
             finally:
                 slot.leave(inflight)
@@ -239,7 +244,7 @@ class ActorTypeHost:
             turn.actor_type,
             turn.actor_id,
             ran,
-            self._telemetry.long_turn_seconds,
+            self._long_turn_seconds,
         )
         if observer is not None:
             observer.count_long_turn()
