@@ -26,6 +26,13 @@ from dapr_actors_fastapi import ActorRuntime
 T = TypeVar("T")
 
 
+async def answer_lifespan(receive: Any, send: Any) -> None:
+    """The lifespan protocol of a raw ASGI test app that has nothing to start or stop."""
+    while (await receive())["type"] != "lifespan.shutdown":
+        await send({"type": "lifespan.startup.complete"})
+    await send({"type": "lifespan.shutdown.complete"})
+
+
 def make_app(runtime: ActorRuntime) -> FastAPI:
     """The app a user writes: the runtime's lifespan and router, nothing else."""
     app = FastAPI(lifespan=runtime.lifespan)

@@ -15,6 +15,7 @@ from typing import Any
 
 import aiohttp
 
+from ..helpers import answer_lifespan
 from .test_scheduler import put, sidecar_for
 
 BURST = (
@@ -33,9 +34,7 @@ class CountingApp:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
-            while (await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
+            await answer_lifespan(receive, send)
             return
         while (await receive()).get("more_body"):
             pass

@@ -15,7 +15,9 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from ..helpers import serve
+from dapr_actors_fastapi import ActorRuntime
+
+from ..helpers import answer_lifespan, serve
 
 
 @dataclass
@@ -26,6 +28,12 @@ class Otel:
     meter_provider: MeterProvider
     exporter: InMemorySpanExporter
     reader: InMemoryMetricReader
+
+    def runtime(self, **settings: Any) -> ActorRuntime:
+        """An ``ActorRuntime`` reporting to these providers."""
+        return ActorRuntime(
+            tracer_provider=self.tracer_provider, meter_provider=self.meter_provider, **settings
+        )
 
     def spans(self) -> dict[str, ReadableSpan]:
         """Finished spans by name (each name once)."""
@@ -78,9 +86,7 @@ class FakeSidecar:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
-            while (await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
+            await answer_lifespan(receive, send)
             return
         while (await receive()).get("more_body"):
             pass

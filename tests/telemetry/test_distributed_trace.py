@@ -21,7 +21,7 @@ ROOT_SPAN = 0x051581BF3CB55C13
 
 
 def academy(otel: Otel) -> ActorRuntime:
-    runtime = ActorRuntime(tracer_provider=otel.tracer_provider, meter_provider=otel.meter_provider)
+    runtime = otel.runtime()
 
     @runtime.actor("student")
     class Student(Actor):

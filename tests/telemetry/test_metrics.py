@@ -19,11 +19,7 @@ from .test_traces import app_client
 
 
 def squadron(otel: Otel) -> ActorRuntime:
-    runtime = ActorRuntime(
-        tracer_provider=otel.tracer_provider,
-        meter_provider=otel.meter_provider,
-        long_turn_threshold="50ms",
-    )
+    runtime = otel.runtime(long_turn_threshold="50ms")
 
     @runtime.actor("x-wing")
     class XWing(Actor):

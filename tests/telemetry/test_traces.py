@@ -22,9 +22,7 @@ TRACEPARENT = f"00-{TRACE_ID:032x}-{CALLER_SPAN:016x}-01"
 
 
 def fleet(otel: Otel, **settings: object) -> ActorRuntime:
-    runtime = ActorRuntime(
-        tracer_provider=otel.tracer_provider, meter_provider=otel.meter_provider, **settings
-    )
+    runtime = otel.runtime(**settings)
 
     @runtime.actor("x-wing")
     class XWing(Actor):
