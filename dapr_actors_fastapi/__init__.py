@@ -16,6 +16,7 @@ from ._actor_api.scheduling import ActorReminders, ActorTimers, Reminder
 from ._actor_api.settings import ActorSettings
 from ._actor_api.state import ActorState
 from ._client.sidecar_client import SidecarClient, SidecarResponse
+from ._hosting.front_door import ActorFrontDoor
 from ._runtime import ActorRuntime
 from ._telemetry.log_context import ActorLogContext
 from ._turn import Turn, current_turn
@@ -43,6 +44,7 @@ __all__ = [
     "Actor",
     "ActorConfigError",
     "ActorError",
+    "ActorFrontDoor",
     "ActorInvokeError",
     "ActorLogContext",
     "ActorMethodNotFound",

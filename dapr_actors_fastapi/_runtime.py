@@ -42,8 +42,9 @@ from ._actor_api.settings import (
 from ._client.sidecar_client import SidecarClient, SidecarResponse
 from ._hosting.config_document import TypeConfig, config_document
 from ._hosting.endpoints import CallbackPolicy, ErrorStyle
+from ._hosting.front_door import ActorFrontDoor, ASGIApp
 from ._hosting.outbound import OutboundCalls
-from ._hosting.router import build_router, document_actor_type
+from ._hosting.router import build_router, callback_routes, document_actor_type
 from ._hosting.serving import ServingState
 from ._hosting.type_host import ActorTypeHost
 from ._hosting.worker_processes import several_workers
@@ -299,6 +300,20 @@ class ActorRuntime:
     def router(self) -> APIRouter:
         """The routes daprd calls; mount with ``app.include_router(runtime.router)``."""
         return build_router(self._hosts, self._policy, self._sidecar, self.config, self._serving)
+
+    def front_door(self, app: ASGIApp) -> ActorFrontDoor:
+        """``app`` behind a front door that serves daprd's routes for this runtime and runs its
+        lifespan: serve the result instead of ``app``, with any ASGI framework.
+
+        daprd's fixed paths (``/dapr/config``, ``/healthz``, ``/actors/...``) are answered
+        before ``app`` sees them, so its middleware and mounts cannot hide them from daprd
+        (``APP_API_TOKEN`` guards them); every other request goes to ``app`` unchanged. The
+        runtime's lifespan runs inside the app's own, so ``app`` must not run it too.
+        """
+        routes = callback_routes(
+            self._hosts, self._policy, self._sidecar, self.config, self._serving
+        )
+        return ActorFrontDoor(app, routes, self.lifespan)
 
     # -- calling other actors and apps --------------------------------------------------------
 

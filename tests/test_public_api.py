@@ -15,6 +15,7 @@ EXPECTED = {
     "Actor",
     "ActorConfigError",
     "ActorError",
+    "ActorFrontDoor",
     "ActorInvokeError",
     "ActorLogContext",
     "ActorMethodNotFound",

@@ -37,6 +37,7 @@ SAMPLE_FRAGMENTS = {
     '@runtime.actor("countdown")': "countdown.py",
     "class Teacher(Actor):": "reentrancy.py",
     "class JsonLines(logging.Formatter):": "json_logs.py",
+    "app = runtime.front_door(Starlette(": "frameworks/starlette_app.py",
 }
 
 

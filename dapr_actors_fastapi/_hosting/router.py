@@ -41,34 +41,44 @@ def build_router(
     """The routes daprd calls, for the types in ``hosts`` (a live table: types registered
     later are served too): callback routes first, documentation routes after."""
     router = APIRouter()
-    # The callback route comes first: it carries nearly all traffic, and FastAPI tries routes
-    # in order (twice per request for an included router).
-    router.routes.extend(
-        [
-            Route(
-                "/actors/{actor_type}/{actor_id}/method/{target:path}",
-                ActorCallbackEndpoint(hosts, policy, sidecar),
-                methods=["PUT", "POST"],
-                include_in_schema=False,
-            ),
-            Route(
-                "/actors/{actor_type}/{actor_id}",
-                DeactivateEndpoint(hosts, policy),
-                methods=["DELETE"],
-                include_in_schema=False,
-            ),
-            Route(
-                "/dapr/config",
-                ConfigEndpoint(config_document, policy),
-                methods=["GET"],
-                include_in_schema=False,
-            ),
-            Route("/healthz", HealthEndpoint(serving), methods=["GET"], include_in_schema=False),
-        ]
-    )
+    router.routes.extend(callback_routes(hosts, policy, sidecar, config_document, serving))
     for host in hosts.values():
         document_actor_type(router, host)
     return router
+
+
+def callback_routes(
+    hosts: Mapping[str, ActorTypeHost],
+    policy: CallbackPolicy,
+    sidecar: SidecarRequests,
+    config_document: Callable[[], dict[str, Any]],
+    serving: ServingState,
+) -> list[Route]:
+    """The routes daprd calls, as Starlette routes around the raw ASGI endpoints; the router
+    and the front door (``front_door.py``) serve the same ones."""
+    # The callback route comes first: it carries nearly all traffic, and routes are tried in
+    # order (FastAPI tries them twice per request for an included router).
+    return [
+        Route(
+            "/actors/{actor_type}/{actor_id}/method/{target:path}",
+            ActorCallbackEndpoint(hosts, policy, sidecar),
+            methods=["PUT", "POST"],
+            include_in_schema=False,
+        ),
+        Route(
+            "/actors/{actor_type}/{actor_id}",
+            DeactivateEndpoint(hosts, policy),
+            methods=["DELETE"],
+            include_in_schema=False,
+        ),
+        Route(
+            "/dapr/config",
+            ConfigEndpoint(config_document, policy),
+            methods=["GET"],
+            include_in_schema=False,
+        ),
+        Route("/healthz", HealthEndpoint(serving), methods=["GET"], include_in_schema=False),
+    ]
 
 
 def document_actor_type(router: APIRouter, host: ActorTypeHost) -> None:

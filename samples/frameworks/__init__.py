@@ -1,0 +1,1 @@
+"""The same actors behind four ASGI frameworks, through ``runtime.front_door(app)``."""
