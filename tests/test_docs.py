@@ -20,6 +20,8 @@ SOURCES = sorted(
     if path.suffix in {".py", ".lua", ".md"}
 )
 SECTIONS = set(re.findall(r"^#{2,3} (\d+(?:\.\d+)?)[ .]", PROTOCOL, re.MULTILINE))
+# A file name in backticks: source, docs, data, YAML resources and Dockerfiles.
+FILE_NAME = r"`([A-Za-z0-9_./-]+\.(?:py|md|json|lua|toml|yaml|yml)|[A-Za-z0-9_./-]*Dockerfile)`"
 POLICIES = set(re.findall(r"^\| \**(P\d+)\**", PROTOCOL, re.MULTILINE))
 
 
@@ -63,7 +65,7 @@ def test_every_policy_code_in_the_package_exists() -> None:
 
 @pytest.mark.parametrize("page", [*DOCS, ROOT / "README.md"], ids=lambda page: page.name)
 def test_every_file_a_page_names_exists(page: Path) -> None:
-    names = set(re.findall(r"`([A-Za-z0-9_./-]+\.(?:py|md|json|lua|toml))`", page.read_text()))
+    names = set(re.findall(FILE_NAME, page.read_text()))
     basenames = {path.name for path in ROOT.rglob("*") if ".venv" not in path.parts}
     missing = [
         name
