@@ -21,7 +21,8 @@ Or as a pytest fixture, in ``conftest.py`` (the fixture is named after the varia
     async def test_fly(actor_env: ActorTestEnv) -> None: ...
 
 Async tests need an asyncio runner such as pytest-asyncio. This module itself does not import
-pytest; only ``actor_env_fixture`` does, when called.
+pytest; only ``actor_env_fixture`` does, when called. It needs the ``dev`` extra (``pip install
+'dapr-actors-fastapi[dev]'``); without it, importing it raises ``ModuleNotFoundError`` saying so.
 """
 
 from __future__ import annotations
@@ -35,12 +36,17 @@ from types import TracebackType
 from typing import Any, Self, TypedDict, Unpack
 from urllib.parse import quote
 
-import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
 from starlette.types import ASGIApp
 
 from ._client.sidecar_client import SidecarResponse
+from ._dev_extra import require_dev_extra
 from ._wire.paths import actor_path
+
+require_dev_extra(__name__)
+
+import aiohttp
+
 from .sidecar import SidecarSettings, create_app
 from .sidecar.serving import (
     LOOPBACK,

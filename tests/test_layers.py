@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1] / PACKAGE
 # Lowest first. A module belongs to the first entry whose prefix names it or its package.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("leaves", (f"{PACKAGE}.exceptions", f"{PACKAGE}.durations", f"{PACKAGE}._turn",
-                f"{PACKAGE}._version")),
+                f"{PACKAGE}._version", f"{PACKAGE}._dev_extra")),
     ("wire", (f"{PACKAGE}._wire",)),
     ("telemetry", (f"{PACKAGE}._telemetry",)),
     ("client", (f"{PACKAGE}._client",)),
@@ -35,6 +35,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 TOOLS: Mapping[str, tuple[str, frozenset[str]]] = {
     "dev sidecar": (f"{PACKAGE}.sidecar", frozenset({"leaves", "wire", "telemetry"})),
     "test kit": (f"{PACKAGE}.testing", frozenset({"leaves", "wire", "client", "dev sidecar"})),
+    "command": (f"{PACKAGE}.__main__", frozenset({"leaves", "dev sidecar"})),
 }
 RANK = {name: rank for rank, (name, _) in enumerate(LAYERS)}
 
