@@ -9,24 +9,47 @@ with them (``proxy.py``), so a proxy always sends what the host expects:
   ``Body()`` parameter: the whole JSON body;
 * anything else, or ``Body(embed=True)``: a JSON object keyed by parameter name (actor calls
   have no query parameters, so scalars are body keys too).
+
+The host also takes the arguments as a JSON array, bound by position, where that cannot be
+mistaken for a value (``takes_positional_array``): that is what the JS SDK's actor proxy sends
+(docs/protocol.md §11.2).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime
+import decimal
+import enum
 import inspect
 import types
 import typing
+import uuid
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from fastapi import params
-from pydantic import BaseModel
+from pydantic import BaseModel, RootModel
 
 from ..exceptions import ActorConfigError
 
 BodyShape = Literal["none", "raw", "whole", "keyed"]
 Parameters = list[tuple[inspect.Parameter, Any]]
+
+# Types whose JSON is never an array (pydantic refuses an array for each of them).
+_SCALARS = (
+    str,
+    int,
+    float,
+    bool,
+    type(None),
+    enum.Enum,
+    datetime.date,
+    datetime.time,
+    datetime.timedelta,
+    decimal.Decimal,
+    uuid.UUID,
+)
 
 
 def handler_parameters(function: Any, where: str) -> Parameters:
@@ -59,6 +82,43 @@ def body_shape(parameters: Parameters) -> BodyShape:
         if not embed and (body_info is not None or is_model_like(annotation)):
             return "whole"
     return "keyed"
+
+
+def takes_positional_array(parameters: Parameters) -> bool:
+    """Whether a JSON array body binds these parameters by position (the JS SDK's proxy sends
+    ``[arg1, arg2, ...]``, docs/protocol.md §11.2).
+
+    Only where an array can mean nothing else: for keyed bodies, which must be JSON objects,
+    and for a whole-body parameter whose JSON is never an array (a model, a dict, a scalar).
+    A whole-body list, tuple, ``RootModel``, ``Any`` or union that may hold an array keeps
+    taking the array as its value; so do raw bodies and methods without parameters.
+    """
+    shape = body_shape(parameters)
+    if shape == "keyed":
+        return True
+    return shape == "whole" and never_json_array(parameters[0][1])
+
+
+def never_json_array(annotation: Any) -> bool:
+    """True only for types pydantic never reads from a JSON array; unknown types are False."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return never_json_array(get_args(annotation)[0])
+    if origin in (Union, types.UnionType):
+        return all(never_json_array(arg) for arg in get_args(annotation))
+    if origin is Literal:
+        return all(not isinstance(arg, (list, tuple)) for arg in get_args(annotation))
+    if origin is not None:
+        return isinstance(origin, type) and issubclass(origin, Mapping)
+    if typing.is_typeddict(annotation):
+        return True
+    if not isinstance(annotation, type):
+        return False
+    if issubclass(annotation, RootModel):
+        return False
+    return issubclass(annotation, (BaseModel, Mapping, *_SCALARS)) or dataclasses.is_dataclass(
+        annotation
+    )
 
 
 def body_param_info(parameter: inspect.Parameter, annotation: Any) -> params.Body | None:

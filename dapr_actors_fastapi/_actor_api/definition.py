@@ -4,7 +4,10 @@ Everything that can be decided once is decided here, at registration, so that a 
 runs a precomputed decoder, the user's coroutine and a precomputed encoder:
 
 * Method parameters follow FastAPI's body rules (``body_rules.py``). Zero-parameter methods
-  accept any body, including none without a Content-Type (gRPC callers).
+  accept any body, including none without a Content-Type (gRPC callers). Where a JSON array
+  cannot be a value, an array body binds the parameters by position, as the JS SDK's actor
+  proxy sends them; that path is only tried once the usual decoding has failed on an array,
+  so named bodies pay nothing for it.
 * Return values go out through pydantic for the declared return type; ``bytes`` and Starlette
   ``Response`` objects pass through; ``None`` is an empty 200.
 * Reminder and timer handlers bind parameters by name: ``data`` (typed), ``name``,
@@ -15,8 +18,9 @@ from __future__ import annotations
 
 import inspect
 import re
+import types
 import typing
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, NotRequired
 
@@ -29,7 +33,7 @@ from typing_extensions import TypedDict
 from .._wire.names import RESERVED_TYPE_PREFIX, checked_name
 from .._wire.strict_json import from_go_json
 from ..exceptions import ActorConfigError, InvalidActorRequest
-from .body_rules import Parameters, body_shape, handler_parameters
+from .body_rules import Parameters, body_shape, handler_parameters, takes_positional_array
 from .decorators import MARK_ATTRIBUTE, HandlerMark
 
 Handler = Callable[..., Coroutine[Any, Any, Any]]
@@ -187,13 +191,16 @@ def _body_decoder(parameters: Parameters, where: str) -> tuple[Decoder, Any]:
     shape = body_shape(parameters)
     if shape == "none":
         return _no_arguments, None
+    positional = (
+        _positional_decoder(parameters, where) if takes_positional_array(parameters) else None
+    )
     if shape == "keyed":
-        return _keyed_body_decoder(parameters, where)
+        return _keyed_body_decoder(parameters, where, positional)
     parameter, annotation = parameters[0]
     if shape == "raw":
         name = parameter.name
         return (lambda body: {name: body}), bytes
-    return _whole_body_decoder(parameter, annotation, where), annotation
+    return _whole_body_decoder(parameter, annotation, where, positional), annotation
 
 
 def _adapter(annotation: Any, where: str) -> TypeAdapter[Any]:
@@ -208,7 +215,9 @@ def _no_arguments(body: bytes) -> dict[str, Any]:
     return {}
 
 
-def _whole_body_decoder(parameter: inspect.Parameter, annotation: Any, where: str) -> Decoder:
+def _whole_body_decoder(
+    parameter: inspect.Parameter, annotation: Any, where: str, positional: Decoder | None
+) -> Decoder:
     validator = _adapter(annotation, where).validator
     name = parameter.name
     default = _default_of(parameter)
@@ -229,6 +238,8 @@ def _whole_body_decoder(parameter: inspect.Parameter, annotation: Any, where: st
         try:
             return {name: validator.validate_json(body)}
         except ValidationError as error:
+            if positional is not None and _is_array(body):
+                return positional(body)
             raise _invalid_body(where, error, prefix=("body",)) from None
 
     return decode
@@ -241,7 +252,9 @@ def _default_of(parameter: inspect.Parameter) -> Any:
     return default
 
 
-def _keyed_body_decoder(parameters: Parameters, where: str) -> tuple[Decoder, Any]:
+def _keyed_body_decoder(
+    parameters: Parameters, where: str, positional: Decoder | None
+) -> tuple[Decoder, Any]:
     """Decode a JSON object keyed by parameter name.
 
     Validation goes through a TypedDict, which pydantic turns straight into the keyword
@@ -277,6 +290,8 @@ def _keyed_body_decoder(parameters: Parameters, where: str) -> tuple[Decoder, An
         try:
             kwargs: dict[str, Any] = validator.validate_json(body or b"{}")
         except ValidationError as error:
+            if positional is not None and _is_array(body):
+                return positional(body)
             raise _invalid_body(where, error, prefix=("body",)) from None
         for name, info in filled.items():
             if name not in kwargs:
@@ -284,6 +299,81 @@ def _keyed_body_decoder(parameters: Parameters, where: str) -> tuple[Decoder, An
         return kwargs
 
     return decode, model
+
+
+def _is_array(body: bytes) -> bool:
+    return body.lstrip()[:1] == b"["
+
+
+def _positional_decoder(parameters: Parameters, where: str) -> Decoder:
+    """Decode ``[arg1, arg2, ...]``: item i is parameter i, validated as the same value sent by
+    name would be. Trailing parameters with defaults may be left out.
+
+    The JS SDK's ``ActorProxyBuilder`` sends a call's arguments this way (docs/protocol.md
+    §11.2; js-sdk ``src/actors/client/ActorProxyBuilder.ts``). A tuple adapter per accepted
+    length keeps pydantic's JSON-mode validation, item by item.
+    """
+    names = [parameter.name for parameter, _ in parameters]
+    annotations = [
+        Annotated[annotation, parameter.default]
+        if isinstance(parameter.default, FieldInfo)
+        else annotation
+        for parameter, annotation in parameters
+    ]
+    required = 1 + max(
+        (i for i, (parameter, _) in enumerate(parameters) if not _has_default(parameter)),
+        default=-1,
+    )
+    validators = {
+        count: _adapter(types.GenericAlias(tuple, tuple(annotations[:count])), where).validator
+        for count in range(required, len(names) + 1)
+    }
+    filled = {
+        parameter.name: parameter.default
+        for parameter, _ in parameters
+        if isinstance(parameter.default, FieldInfo) and not parameter.default.is_required()
+    }
+    expected = " to ".join(str(count) for count in sorted({required, len(names)}))
+    expected += " item" if expected == "1" else " items"
+
+    def decode(body: bytes) -> dict[str, Any]:
+        try:
+            count = len(from_json(body))
+        except ValueError:
+            count = len(names)  # not JSON: the full-length validator reports where it breaks
+        validator = validators.get(count)
+        if validator is None:
+            message = (
+                f"a JSON array binds by position to ({', '.join(names)}): expected {expected}, "
+                f"got {count}"
+            )
+            raise InvalidActorRequest(
+                f"invalid request body for {where}: {message}",
+                details={
+                    "errors": [
+                        {
+                            "loc": ["body"],
+                            "msg": message,
+                            "type": "too_short" if count < required else "too_long",
+                        }
+                    ]
+                },
+            )
+        try:
+            values = validator.validate_json(body)
+        except ValidationError as error:
+            raise _invalid_body(where, error, prefix=("body",), positions=names) from None
+        kwargs = dict(zip(names, values, strict=False))
+        for name, info in filled.items():
+            if name not in kwargs:
+                kwargs[name] = info.get_default(call_default_factory=True)
+        return kwargs
+
+    return decode
+
+
+def _has_default(parameter: inspect.Parameter) -> bool:
+    return _default_of(parameter) is not inspect.Parameter.empty
 
 
 def _result_encoder(return_type: Any, where: str) -> Callable[[Any], bytes | Response | None]:
@@ -358,10 +448,16 @@ def _string_field(envelope: Mapping[str, Any], key: str, where: str) -> str:
 
 
 def _invalid_body(
-    where: str, error: ValidationError, prefix: tuple[str, ...]
+    where: str, error: ValidationError, prefix: tuple[str, ...], positions: Sequence[str] = ()
 ) -> InvalidActorRequest:
+    """400 naming each invalid field; with ``positions``, an array index is reported as the
+    name of the parameter at that position."""
     errors = [
-        {"loc": [*prefix, *entry["loc"]], "msg": entry["msg"], "type": entry["type"]}
+        {
+            "loc": [*prefix, *_named(entry["loc"], positions)],
+            "msg": entry["msg"],
+            "type": entry["type"],
+        }
         for entry in error.errors(include_url=False, include_input=False)
     ]
     described = "; ".join(
@@ -370,3 +466,9 @@ def _invalid_body(
     return InvalidActorRequest(
         f"invalid request body for {where}: {described}", details={"errors": errors}
     )
+
+
+def _named(loc: tuple[int | str, ...], positions: Sequence[str]) -> list[int | str]:
+    if positions and loc and isinstance(loc[0], int) and loc[0] < len(positions):
+        return [positions[loc[0]], *loc[1:]]
+    return list(loc)

@@ -56,6 +56,14 @@ class Bindings(Actor):
         return sum(items)
 
     @method
+    async def pair(self, pair: tuple[int, int]) -> int:
+        return pair[0] * pair[1]
+
+    @method
+    async def list_or_model(self, value: list[int] | Flight) -> str:
+        return type(value).__name__
+
+    @method
     async def keyed(self, destination: str, speed: int = 3) -> dict[str, Any]:
         return {"destination": destination, "speed": speed}
 
@@ -246,7 +254,7 @@ def test_untyped_method_binds_by_name_and_returns_any(client: TestClient) -> Non
         ("keyed", {"json": {"destination": ["not", "a", "string"]}}, "body.destination"),
         ("several", {"json": {"flight": {"destination": "x"}}}, "body.cargo"),
         ("model", {"content": b"{not json"}, "body"),
-        ("keyed", {"content": b"[1, 2]"}, "body"),
+        ("keyed", {"content": b'"Hoth"'}, "body"),
     ],
 )
 def test_bad_bodies_get_400_naming_the_field(
@@ -462,3 +470,109 @@ def test_decorators_return_the_function_unchanged() -> None:
     assert timer(handler) is handler
     with pytest.raises(TypeError, match="not both"):
         method("a", name="b")
+
+
+# -- a JSON array of arguments, bound by position (the JS SDK's actor proxy, protocol.md §11.2) --
+
+
+@pytest.mark.parametrize(
+    ("name", "arguments", "by_name"),
+    [
+        ("keyed", ["Hoth"], {"destination": "Hoth"}),
+        ("keyed", ["Hoth", 9], {"destination": "Hoth", "speed": 9}),
+        ("several", [{"destination": "Yavin"}, {"item": "plans", "weight": 0.1}], None),
+        ("field_defaults", ["a"], {"label": "a"}),
+        ("constrained", [10], {"count": 10}),
+        ("embedded", [{"destination": "Endor"}], {"flight": {"destination": "Endor"}}),
+        ("untyped", [[1, "a"]], {"value": [1, "a"]}),
+        ("model", [{"destination": "Hoth"}], {"destination": "Hoth"}),
+        ("dataclass", [{"item": "R2", "weight": 32.5}], {"item": "R2", "weight": 32.5}),
+        ("typed_dict", [{"x": 2, "y": 3}], {"x": 2, "y": 3}),
+        ("optional_model", [{"destination": "Dagobah"}], {"destination": "Dagobah"}),
+        ("whole_scalar", ["luke"], "luke"),
+    ],
+)
+def test_an_array_binds_arguments_by_position_as_by_name(
+    client: TestClient, name: str, arguments: list[Any], by_name: Any
+) -> None:
+    # Where an array cannot be the value itself: keyed parameters, and a single parameter
+    # whose JSON is never an array (a model, a dict, a scalar).
+    response = call(client, name, json=arguments)
+    assert response.status_code == 200, response.text
+    if by_name is not None:
+        assert response.json() == call(client, name, json=by_name).json()
+
+
+def test_trailing_defaults_may_be_left_out_of_the_array(client: TestClient) -> None:
+    assert call(client, "keyed", json=["Hoth"]).json() == {"destination": "Hoth", "speed": 3}
+    first = call(client, "field_defaults", json=["a"]).json()
+    second = call(client, "field_defaults", json=["b", 4]).json()
+    assert (first, second) == ({"count": 2, "tags": ["a"]}, {"count": 4, "tags": ["b"]})
+    assert call(client, "whole_with_default", json=["Gold Leader"]).json() == "Gold Leader"
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "expected"),
+    [
+        ("listing", [1, 2, 3], 6),
+        ("pair", [6, 7], 42),
+        ("list_or_model", [1, 2], "list"),
+        ("raw", [1], "]1["),
+        ("nothing", ["ignored"], "done"),
+    ],
+)
+def test_an_array_that_can_be_the_value_keeps_its_meaning(
+    client: TestClient, name: str, body: Any, expected: Any
+) -> None:
+    # A single list-like parameter takes the array as its value, as before; a JS caller
+    # spreads it instead: proxy.listing(...items).
+    response = call(client, name, json=body)
+    assert response.status_code == 200, response.text
+    assert (response.text if name == "raw" else response.json()) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "expected", "kind"),
+    [
+        ("keyed", [], "expected 1 to 2 items, got 0", "too_short"),
+        ("keyed", ["Hoth", 1, 2], "expected 1 to 2 items, got 3", "too_long"),
+        (
+            "model",
+            [{"destination": "a"}, {"destination": "b"}],
+            "expected 1 item, got 2",
+            "too_long",
+        ),
+        ("several", [{"destination": "Yavin"}], "expected 2 items, got 1", "too_short"),
+    ],
+)
+def test_an_array_of_the_wrong_length_is_400_naming_the_parameters(
+    client: TestClient, name: str, body: Any, expected: str, kind: str
+) -> None:
+    response = call(client, name, json=body)
+    assert response.status_code == 400
+    error = error_body(response)
+    assert expected in error["message"]
+    assert error["errors"] == [{"loc": ["body"], "msg": error["errors"][0]["msg"], "type": kind}]
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "loc"),
+    [
+        ("keyed", ["Hoth", "fast"], ["body", "speed"]),
+        ("model", [{"speed": 2}], ["body", "flight", "destination"]),
+        ("constrained", [11], ["body", "count"]),
+        ("field_defaults", ["c", -1], ["body", "count"]),
+    ],
+)
+def test_an_invalid_argument_in_an_array_is_400_naming_its_parameter(
+    client: TestClient, name: str, body: Any, loc: list[str]
+) -> None:
+    response = call(client, name, json=body)
+    assert response.status_code == 400
+    assert [entry["loc"] for entry in error_body(response)["errors"]] == [loc]
+
+
+def test_an_array_that_is_not_json_is_400(client: TestClient) -> None:
+    response = call(client, "keyed", content=b'["Hoth", ')
+    assert response.status_code == 400
+    assert error_body(response)["errorCode"] == "ERR_MALFORMED_REQUEST"
