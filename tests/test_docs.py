@@ -17,7 +17,7 @@ SOURCES = sorted(
     path
     for folder in ("dapr_actors_fastapi", "tests", "samples", "benchmarks")
     for path in (ROOT / folder).rglob("*")
-    if path.suffix in {".py", ".lua", ".md"}
+    if path.suffix in {".py", ".lua", ".md"} and "node_modules" not in path.parts
 )
 SECTIONS = set(re.findall(r"^#{2,3} (\d+(?:\.\d+)?)[ .]", PROTOCOL, re.MULTILINE))
 # A file name in backticks: source, docs, data, YAML resources and Dockerfiles.
@@ -66,7 +66,11 @@ def test_every_policy_code_in_the_package_exists() -> None:
 @pytest.mark.parametrize("page", [*DOCS, ROOT / "README.md"], ids=lambda page: page.name)
 def test_every_file_a_page_names_exists(page: Path) -> None:
     names = set(re.findall(FILE_NAME, page.read_text()))
-    basenames = {path.name for path in ROOT.rglob("*") if ".venv" not in path.parts}
+    basenames = {
+        path.name
+        for path in ROOT.rglob("*")
+        if not {".venv", "node_modules"} & set(path.parts)  # installed, not the project's
+    }
     missing = [
         name
         for name in sorted(names)

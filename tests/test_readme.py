@@ -119,9 +119,11 @@ def test_setup_commands_install_and_run_what_ci_runs() -> None:
     assert "pip install -e '.[dev]'" in run_sample  # the dev sidecar and its command
     assert "dapr-actors run samples.starwars:app" in run_sample
     assert "pip install -e '.[test]'" in run_tests
+    assert "npm ci --prefix tests/js" in run_tests
     assert "python -m pytest" in run_tests
     ci = (ROOT / ".ci" / "run").read_text()
     assert "-e '.[test]'" in ci
+    assert "npm ci --prefix tests/js" in ci
     assert "-m pytest" in ci
     assert ".ci/wheel" in ci  # and the quickstart from the built wheel, outside the clone
 
