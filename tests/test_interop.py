@@ -39,6 +39,7 @@ from pydantic import BaseModel
 from dapr_actors_fastapi import Actor, ActorError, ActorRuntime, method
 from dapr_actors_fastapi.sidecar import SidecarSettings, create_app
 from dapr_actors_fastapi.testing import ActorTestEnv
+from samples import starwars
 
 from .helpers import make_app, poll_until, serve, within
 
@@ -607,6 +608,38 @@ async def test_sdk_decoder_turns_duration_and_date_strings_into_objects(proxies:
     assert answer["eta"] == datetime.timedelta(hours=1, minutes=30)
     assert answer["launched"] == datetime.datetime(2024, 5, 4, 12, tzinfo=datetime.UTC)
     assert answer["name"] == "Red Five"
+
+
+class StarwarsXWing(ActorInterface):
+    @actormethod(name="fly")
+    async def fly(self, arguments: dict[str, Any]) -> dict[str, Any]: ...
+
+    @actormethod(name="where")
+    async def where(self) -> str: ...
+
+
+class StarwarsStormtrooper(ActorInterface):
+    @actormethod(name="shoot")
+    async def shoot(self, arguments: dict[str, Any]) -> dict[str, Any]: ...
+
+    @actormethod(name="performAction")
+    async def perform_action(self) -> dict[str, Any]: ...
+
+
+async def test_proxy_calls_the_starwars_sample(sdk_globals: Callable[[str], None]) -> None:
+    # The SDK's proxy sends its one argument as the JSON body: an object keyed by parameter
+    # name reaches the sample's scalar parameters; a method without parameters gets no body.
+    async with ActorTestEnv(starwars.app, app_id="starwars") as env:
+        sdk_globals(env.sidecar_url)
+        factory = await asyncio.to_thread(ActorProxyFactory)
+        xwing = ActorProxy.create("x-wing", ActorId("py-33"), StarwarsXWing, factory)
+        trooper = ActorProxy.create("stormtrooper", ActorId("py-1"), StarwarsStormtrooper, factory)
+        assert await within(xwing.where(), DEADLINE) == "Yavin 4"
+        flown = await within(xwing.fly({"destination": "Hoth"}), DEADLINE)
+        assert flown == {"from": "Yavin 4", "location": "Hoth"}
+        shot = await within(trooper.shoot({"target": "py-33"}), DEADLINE)
+        assert shot == {"shots": 1, "target": "x-wing/py-33", "at": "Hoth"}
+        assert await within(trooper.performAction(), DEADLINE) == {"action": "stand guard"}
 
 
 # -- 3. our test kit hosting an app that waits for its sidecar at startup -----------------------
