@@ -107,7 +107,7 @@ def never_json_array(annotation: Any) -> bool:
     if origin in (Union, types.UnionType):
         return all(never_json_array(arg) for arg in get_args(annotation))
     if origin is Literal:
-        return all(not isinstance(arg, (list, tuple)) for arg in get_args(annotation))
+        return True  # its values are scalars or enum members
     if origin is not None:
         return isinstance(origin, type) and issubclass(origin, Mapping)
     if typing.is_typeddict(annotation):

@@ -5,13 +5,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import pytest
 from fastapi import Body
 from fastapi.testclient import TestClient
 from hypothesis import given, settings
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, RootModel
 from starlette.responses import PlainTextResponse, Response
 from typing_extensions import TypedDict
 
@@ -30,6 +30,10 @@ class Flight(BaseModel):
 class Cargo:
     item: str
     weight: float
+
+
+class Squadron(RootModel[list[str]]):
+    pass
 
 
 class Coordinates(TypedDict):
@@ -57,6 +61,14 @@ class Bindings(Actor):
     @method
     async def listing(self, items: list[int]) -> int:
         return sum(items)
+
+    @method
+    async def mode(self, mode: Annotated[Literal["fast", "slow"], Body()]) -> str:
+        return mode
+
+    @method
+    async def squadron(self, ships: Squadron) -> int:
+        return len(ships.root)
 
     @method
     async def pair(self, pair: tuple[int, int]) -> int:
@@ -493,6 +505,7 @@ def test_decorators_return_the_function_unchanged() -> None:
         ("typed_dict", [{"x": 2, "y": 3}], {"x": 2, "y": 3}),
         ("optional_model", [{"destination": "Dagobah"}], {"destination": "Dagobah"}),
         ("whole_scalar", ["luke"], "luke"),
+        ("mode", ["slow"], "slow"),
     ],
 )
 def test_an_array_binds_arguments_by_position_as_by_name(
@@ -519,6 +532,7 @@ def test_trailing_defaults_may_be_left_out_of_the_array(client: TestClient) -> N
     [
         ("listing", [1, 2, 3], 6),
         ("pair", [6, 7], 42),
+        ("squadron", ["Red Five", "Red Two"], 2),
         ("list_or_model", [1, 2], "list"),
         ("raw", [1], "]1["),
         ("nothing", ["ignored"], "done"),
