@@ -32,7 +32,8 @@ from yarl import URL
 
 from .._telemetry.telemetry import Telemetry
 from .._turn import current_turn
-from .._wire.headers import API_TOKEN, DEFAULT_HTTP_PORT, REENTRANCY_ID, TRACEPARENT, TRACESTATE
+from .._wire.address import sidecar_endpoint
+from .._wire.headers import API_TOKEN, REENTRANCY_ID, TRACEPARENT, TRACESTATE
 from ..exceptions import SidecarError, SidecarTimeout, SidecarUnavailable
 from .connection_pool import HttpPool
 
@@ -73,17 +74,6 @@ class SidecarResponse:
         if self.status >= 400:
             raise _error(self, self.method, self.path)
         return self
-
-
-def sidecar_endpoint(environ: Mapping[str, str]) -> str:
-    """The sidecar's base URL from the environment, as the official SDKs read it."""
-    endpoint = environ.get("DAPR_HTTP_ENDPOINT")
-    if endpoint:
-        return endpoint.rstrip("/")
-    port = environ.get("DAPR_HTTP_PORT") or str(DEFAULT_HTTP_PORT)
-    if not port.isdigit():
-        raise ValueError(f"DAPR_HTTP_PORT={port!r} is not a port number; unset it or fix it")
-    return f"http://127.0.0.1:{port}"
 
 
 class SidecarClient:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import os
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass
@@ -62,6 +63,8 @@ _CANCEL_HEADER = (REMINDER_CANCEL_KEY, b"true")
 ErrorStyle = Literal["status", "header"]
 # A turn failed because the sidecar answered one of its requests with an error (P18).
 SIDECAR_ERROR = "ERR_SIDECAR_ERROR"
+# Which process answered /dapr/config (see ConfigEndpoint).
+PROCESS_KEY = b"x-dapr-actors-process"
 _REMIND_PREFIX = "remind/"
 _TIMER_PREFIX = "timer/"
 
@@ -338,7 +341,9 @@ class DeactivateEndpoint:
 class ConfigEndpoint:
     """``GET /dapr/config``: the registration document daprd reads once (docs/protocol.md §2).
 
-    ``document`` builds it on each request, so types registered late are included.
+    ``document`` builds it on each request, so types registered late are included. The answer
+    names the process that sent it (``X-Dapr-Actors-Process``, this package's own header):
+    ``dapr-actors doctor`` counts them to find several workers behind one port.
     """
 
     def __init__(self, document: Callable[[], dict[str, Any]], policy: CallbackPolicy) -> None:
@@ -349,7 +354,10 @@ class ConfigEndpoint:
         if not self._policy.token_matches(_Headers(scope["headers"]).token):
             await _send_error(send, InvalidApiToken())
             return
-        await _send_body(send, 200, json.dumps(self._document()).encode(), _JSON)
+        body = json.dumps(self._document()).encode()
+        # Read per request: a worker forked after the app was built has its own pid.
+        process = (PROCESS_KEY, str(os.getpid()).encode())
+        await _send_body(send, 200, body, _JSON, process)
 
 
 class HealthEndpoint:

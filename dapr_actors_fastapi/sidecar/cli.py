@@ -43,6 +43,8 @@ from uvicorn.config import LOG_LEVELS
 from uvicorn.logging import DefaultFormatter
 
 from .._version import __version__
+from .._wire.address import sidecar_endpoint
+from .doctor import diagnose
 from .resources import ResourceError
 from .server import create_app
 from .serving import (
@@ -246,7 +248,47 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_sidecar_flags(sidecar)
     sidecar.set_defaults(handler=_sidecar_command)
+
+    doctor = commands.add_parser(
+        "doctor",
+        help="check a running app and its sidecar for what keeps actors from being hosted",
+        description="Ask a running app and its sidecar (daprd or the dev sidecar) what daprd "
+        "asks, and print one line per check with the fix; exit 1 if any check fails.",
+    )
+    doctor.add_argument(
+        "--app-url",
+        type=http_url,
+        default="http://127.0.0.1:3000",
+        help="where the app listens (default: %(default)s)",
+    )
+    doctor.add_argument(
+        "--sidecar-url",
+        type=http_url,
+        help="the sidecar's HTTP API (default: DAPR_HTTP_ENDPOINT, else "
+        "http://127.0.0.1:$DAPR_HTTP_PORT, port 3500 when unset)",
+    )
+    doctor.add_argument(
+        "--app-token", help="the app's token, as daprd sends it (default: APP_API_TOKEN)"
+    )
+    doctor.add_argument("--api-token", help="the sidecar's API token (default: DAPR_API_TOKEN)")
+    doctor.set_defaults(handler=_doctor_command)
     return parser
+
+
+def _doctor_command(args: argparse.Namespace) -> int:
+    try:
+        sidecar_url = args.sidecar_url or sidecar_endpoint(os.environ)
+    except ValueError as error:
+        raise CliError(str(error)) from None
+    findings = diagnose(
+        args.app_url,
+        sidecar_url,
+        app_token=args.app_token or os.environ.get("APP_API_TOKEN"),
+        api_token=args.api_token or os.environ.get("DAPR_API_TOKEN"),
+    )
+    for finding in findings:
+        print(finding.line())
+    return 0 if all(finding.ok for finding in findings) else 1
 
 
 def _add_sidecar_flags(parser: argparse.ArgumentParser) -> None:

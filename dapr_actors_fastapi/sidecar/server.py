@@ -151,6 +151,17 @@ class Sidecar:
         body = {
             "id": self.settings.app_id,
             "runtimeVersion": "dapr-actors-fastapi dev sidecar",
+            # Its SQLite store, described as daprd describes an actor-capable state store: ETags
+            # and transactions give the capability "ACTOR" (daprd's pkg/runtime/runtime.go,
+            # getComponentsCapabilitesMap).
+            "components": [
+                {
+                    "name": "dev-sidecar-sqlite",
+                    "type": "state.sqlite",
+                    "version": "v1",
+                    "capabilities": ["ETAG", "TRANSACTIONAL", "TTL", "ACTOR"],
+                }
+            ],
             "actors": [{"type": name, "count": count} for name, count in counts.items()],
             "actorRuntime": {
                 "runtimeStatus": "RUNNING" if self.ready.is_set() else "INITIALIZING",
