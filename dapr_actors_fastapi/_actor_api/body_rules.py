@@ -13,6 +13,9 @@ with them (``proxy.py``), so a proxy always sends what the host expects:
 The host also takes the arguments as a JSON array, bound by position, where that cannot be
 mistaken for a value (``takes_positional_array``): that is what the JS SDK's actor proxy sends
 (docs/protocol.md §11.2).
+FastAPI's other parameter sources (``Depends``, ``Query``, ``Header``, ``Cookie``, ``Path``,
+``Form``, ``File``) are refused when the class is defined: a handler is called with the body's
+values only, so they would be read from the body or fail on every call (``_refuse_source``).
 """
 
 from __future__ import annotations
@@ -65,8 +68,44 @@ def handler_parameters(function: Any, where: str) -> Parameters:
                 f"{where} parameter {parameter.name!r} must be a plain named parameter "
                 "(no *args, **kwargs or positional-only)"
             )
-        result.append((parameter, hints.get(parameter.name, Any)))
+        annotation = hints.get(parameter.name, Any)
+        _refuse_source(parameter, annotation, where)
+        result.append((parameter, annotation))
     return result
+
+
+# What to do instead, by the kind of FastAPI marker (checked in this order: Form is a Body).
+_SOURCE_FIXES: tuple[tuple[type, str], ...] = (
+    (
+        params.Depends,
+        "dependencies are not resolved for actor methods: call the function in the method "
+        "(or once in on_activate) instead",
+    ),
+    (
+        params.Form,
+        "daprd delivers actor calls as JSON, not forms: declare it as a body field",
+    ),
+    (
+        params.Param,
+        "actor calls carry no query, path, header or cookie parameters that reach the method: "
+        "send the value in the JSON body (current_turn() holds the reentrancy id and "
+        "traceparent)",
+    ),
+)
+
+
+def _refuse_source(parameter: inspect.Parameter, annotation: Any, where: str) -> None:
+    """Raise ``ActorConfigError`` when a parameter asks FastAPI for anything but the body."""
+    markers = [parameter.default]
+    if get_origin(annotation) is Annotated:
+        markers.extend(get_args(annotation)[1:])
+    for marker in markers:
+        for kind, fix in _SOURCE_FIXES:
+            if isinstance(marker, kind):
+                raise ActorConfigError(
+                    f"{where} parameter {parameter.name!r} uses FastAPI's "
+                    f"{type(marker).__name__}(): actor methods bind the JSON body only; {fix}"
+                )
 
 
 def body_shape(parameters: Parameters) -> BodyShape:

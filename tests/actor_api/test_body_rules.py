@@ -8,7 +8,7 @@ import re
 from typing import Annotated, Any, Literal
 
 import pytest
-from fastapi import Body
+from fastapi import Body, Cookie, Depends, File, Form, Header, Path, Query, Security
 from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from pydantic import BaseModel, Field, RootModel
@@ -389,6 +389,63 @@ def test_star_parameters_are_rejected() -> None:
 
     with pytest.raises(ActorConfigError, match="'args'"):
         _register(Star)
+
+
+def _token() -> str:
+    return "t"
+
+
+@pytest.mark.parametrize(
+    ("marker", "kind", "fix"),
+    [
+        (Depends(_token), "Depends", "dependencies are not resolved"),
+        (Security(_token), "Security", "dependencies are not resolved"),
+        (Query(), "Query", "send the value in the JSON body"),
+        (Header(), "Header", "send the value in the JSON body"),
+        (Cookie(), "Cookie", "send the value in the JSON body"),
+        (Path(), "Path", "send the value in the JSON body"),
+        (Form(), "Form", "declare it as a body field"),
+        (File(), "File", "declare it as a body field"),
+    ],
+)
+@pytest.mark.parametrize("spelling", ["default", "annotated"])
+def test_parameters_from_other_sources_than_the_body_are_refused(
+    marker: Any, kind: str, fix: str, spelling: str
+) -> None:
+    # Before: Depends() failed every call, Query()/Header() were silently read from the body.
+    async def handler(self: Actor, token: str = marker if spelling == "default" else "") -> None:
+        pass
+
+    if spelling == "annotated":  # the module's annotations are strings: give a real object
+        handler.__annotations__["token"] = Annotated[str, marker]
+
+    Sourced = type("Sourced", (Actor,), {"login": method(handler)})
+    expected = rf"Sourced\.login parameter 'token' uses FastAPI's {kind}\(\).*{fix}"
+    with pytest.raises(ActorConfigError, match=expected):
+        _register(Sourced)
+
+
+def test_a_reminder_parameter_with_depends_is_refused() -> None:
+    class Ticking(Actor):
+        @reminder("tick")
+        async def tick(self, data: Annotated[str, Depends(_token)]) -> None:
+            pass
+
+    with pytest.raises(ActorConfigError, match=r"Ticking\.tick parameter 'data'.*Depends"):
+        _register(Ticking)
+
+
+def test_body_markers_stay_allowed() -> None:
+    class Bodies(Actor):
+        @method
+        async def keyed(self, a: Annotated[int, Body(embed=True)], b: int = Body(2)) -> int:
+            return a + b
+
+    runtime = ActorRuntime()
+    runtime.actor(Bodies)
+    with TestClient(make_app(runtime)) as client:
+        answer = client.put("/actors/Bodies/1/method/keyed", json={"a": 1})
+    assert (answer.status_code, answer.json()) == (200, 3)
 
 
 def test_duplicate_wire_names_are_rejected() -> None:
