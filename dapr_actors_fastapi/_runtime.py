@@ -44,7 +44,13 @@ from ._hosting.config_document import TypeConfig, config_document
 from ._hosting.endpoints import CallbackPolicy, ErrorStyle
 from ._hosting.front_door import ActorFrontDoor, ASGIApp
 from ._hosting.outbound import OutboundCalls
-from ._hosting.router import build_router, callback_routes, document_actor_type
+from ._hosting.router import (
+    CONFIG_PATH,
+    build_router,
+    callback_routes,
+    config_route_paths,
+    document_actor_type,
+)
 from ._hosting.serving import ServingState
 from ._hosting.type_host import ActorTypeHost
 from ._hosting.worker_processes import several_workers
@@ -397,17 +403,41 @@ class ActorRuntime:
         """
         if not self._multiple_workers:
             self._refuse_several_workers()
-        self._serving.draining = False  # a runtime may serve again after a shutdown (tests)
+        if app is not None:
+            self._refuse_unreachable_router(app)
         self._telemetry.bind()
         await self.sidecar.open()
+        self._serving.start()
         try:
             yield
         finally:
-            self._serving.draining = True
+            self._serving.drain()
             try:
                 await self.deactivate_all()
             finally:
                 await self.sidecar.close()
+
+    def _refuse_unreachable_router(self, app: Any) -> None:
+        """Raise ``ActorConfigError`` when ``app`` serves the router only under a prefix, where
+        daprd never calls (it calls ``/dapr/config`` and ``/actors/...`` at the root); log a
+        warning when ``app`` does not serve it at all."""
+        if isinstance(app, ActorFrontDoor):
+            return  # it answers daprd's routes itself, at the root
+        paths = config_route_paths(app, self.router)
+        if CONFIG_PATH in paths:
+            return
+        if paths:
+            prefix = paths[0].removesuffix(CONFIG_PATH)
+            raise ActorConfigError(
+                f"runtime.router is served under the prefix {prefix!r} (its /dapr/config is at "
+                f"{paths[0]!r}), but daprd calls /dapr/config, /healthz and /actors/... at the "
+                "root of the app: use app.include_router(runtime.router) without a prefix, in "
+                "the app the server runs, not in a mounted sub-app"
+            )
+        logger.warning(
+            "the app whose lifespan runs this actor runtime does not serve runtime.router, so "
+            "daprd's calls will get 404: add app.include_router(runtime.router)"
+        )
 
     @staticmethod
     def _refuse_several_workers() -> None:

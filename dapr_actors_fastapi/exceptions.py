@@ -21,12 +21,14 @@ Hierarchy::
         ├── RequestBodyTooLarge (ValueError)     413
         ├── InvalidApiToken (PermissionError)    401
         ├── StackDepthExceeded (RuntimeError)    500 ERR_ACTOR_STACK_DEPTH
-        └── ActorRuntimeClosed                   503 ERR_ACTOR_RUNTIME_CLOSED, while shutting down
+        ├── ActorRuntimeClosed                   503 ERR_ACTOR_RUNTIME_CLOSED, while shutting down
+        └── ActorRuntimeNotStarted (RuntimeError) 500, before the runtime's lifespan started (P19)
 
 Users may raise an ``ActorError`` (or a subclass with their own ``status_code`` and
 ``error_code``) from an actor method to choose the status the caller sees; any other exception
 becomes ``500 ERR_ACTOR_METHOD``, except a ``SidecarError`` (not an ``ActorInvokeError``), whose
-code names the sidecar's failure (docs/protocol.md P18).
+code names the sidecar's failure (docs/protocol.md P18), and FastAPI's or Starlette's
+``HTTPException``, which keeps its status and detail (P20).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ __all__ = [
     "ActorInvokeError",
     "ActorMethodNotFound",
     "ActorRuntimeClosed",
+    "ActorRuntimeNotStarted",
     "ActorTypeNotFound",
     "DaprActorsError",
     "InvalidActorRequest",
@@ -210,6 +213,28 @@ class ActorRuntimeClosed(ActorError):
             f"this app is shutting down and starts no new turns, so {what} of actor "
             f"{actor_type}/{actor_id} did not run; retry the call: daprd places the actor on "
             "a running host"
+        )
+        self.actor_type = actor_type
+        self.actor_id = actor_id
+
+
+class ActorRuntimeNotStarted(ActorError, RuntimeError):
+    """A callback arrived before the runtime's lifespan started (docs/protocol.md P19).
+
+    Without the lifespan the sidecar client is closed and shutdown would not drain, so the
+    call is refused before it runs, with the fix in the message.
+    """
+
+    status_code = 500
+    error_code = "ERR_ACTOR_RUNTIME_NOT_STARTED"
+
+    def __init__(self, actor_type: str, actor_id: str, what: str) -> None:
+        super().__init__(
+            f"the actor runtime's lifespan has not started, so {what} of actor "
+            f"{actor_type}/{actor_id} did not run: create the app with "
+            "FastAPI(lifespan=runtime.lifespan), or enter 'async with runtime.lifespan(app):' "
+            "from your own lifespan. A sub-app mounted with app.mount() never runs its "
+            "lifespan: include runtime.router in the app the server runs"
         )
         self.actor_type = actor_type
         self.actor_id = actor_id

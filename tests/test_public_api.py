@@ -22,6 +22,7 @@ EXPECTED = {
     "ActorReminders",
     "ActorRuntime",
     "ActorRuntimeClosed",
+    "ActorRuntimeNotStarted",
     "ActorSettings",
     "ActorState",
     "ActorTimers",

@@ -13,6 +13,7 @@ with them (``proxy.py``), so a proxy always sends what the host expects:
 The host also takes the arguments as a JSON array, bound by position, where that cannot be
 mistaken for a value (``takes_positional_array``): that is what the JS SDK's actor proxy sends
 (docs/protocol.md §11.2).
+
 FastAPI's other parameter sources (``Depends``, ``Query``, ``Header``, ``Cookie``, ``Path``,
 ``Form``, ``File``) are refused when the class is defined: a handler is called with the body's
 values only, so they would be read from the body or fail on every call (``_refuse_source``).

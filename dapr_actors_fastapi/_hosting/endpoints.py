@@ -10,7 +10,8 @@ Status codes follow the policy table of docs/protocol.md: success is exactly 200
 deactivating an inactive id is 200 (P2), an unknown type 400 (P3); unknown type or handler 404
 (P4); bad body 400 naming the field (P5); errors are ``{"errorCode", "message", ...}`` (P6);
 actor exceptions 500 or 200 + ``X-DaprErrorResponseHeader`` (P7), with an ``ERR_SIDECAR_*``
-code when the sidecar failed the turn (P18); callbacks that arrive while the app shuts down 503
+code when the sidecar failed the turn (P18), and the status and detail of an ``HTTPException``
+(P20); callbacks that arrive while the app shuts down 503
 ``ERR_ACTOR_RUNTIME_CLOSED`` (P17).
 """
 
@@ -24,6 +25,8 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from starlette.exceptions import HTTPException
 
 from .._actor_api.actor_type import SidecarRequests
 from .._actor_api.definition import parse_callback_envelope
@@ -146,11 +149,26 @@ def _actor_error(error: Exception, type_name: str, actor_id: str, what: str) -> 
     """The wire error for an exception raised by the actor's own code."""
     if isinstance(error, ActorError):
         return error
+    if isinstance(error, HTTPException):
+        return _http_exception(error, type_name, actor_id, what)
     if isinstance(error, SidecarError) and not isinstance(error, ActorInvokeError):
         return _sidecar_failure(error, type_name, actor_id, what)
     failure = ActorError(str(error) or type(error).__name__, details={"type": type(error).__name__})
     logger.error("%s of %s/%s raised", what, type_name, actor_id, exc_info=error)
     return failure
+
+
+def _http_exception(error: HTTPException, type_name: str, actor_id: str, what: str) -> ActorError:
+    """FastAPI's (or Starlette's) ``HTTPException`` keeps its status and detail (P20): code
+    that also runs in ordinary routes raises it on purpose, so it is an answer, not a crash."""
+    detail: Any = error.detail
+    details: dict[str, Any] = {"type": type(error).__name__}
+    if not isinstance(detail, str):  # FastAPI allows any JSON as the detail
+        details["detail"] = detail
+        detail = json.dumps(detail)
+    if error.status_code >= 500:
+        logger.error("%s of %s/%s raised", what, type_name, actor_id, exc_info=error)
+    return ActorError(detail, details=details, status_code=error.status_code)
 
 
 def _sidecar_failure(error: SidecarError, type_name: str, actor_id: str, what: str) -> ActorError:

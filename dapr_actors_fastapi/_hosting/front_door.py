@@ -72,7 +72,7 @@ class ActorFrontDoor:
         async with contextlib.AsyncExitStack() as stack:
             try:
                 await stack.enter_async_context(AppLifespan(self.app, scope))
-                await stack.enter_async_context(self._lifespan(self.app))
+                await stack.enter_async_context(self._lifespan(self))
             except Exception as error:
                 logger.error("the app did not start: %s", error, exc_info=error)
                 await send({"type": "lifespan.startup.failed", "message": str(error)})

@@ -10,13 +10,13 @@ never dispatched to.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Annotated, Any, get_args, get_origin
 
 from fastapi import APIRouter, Body, Path, params
 from pydantic import BaseModel, ConfigDict
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from .._actor_api.actor_type import SidecarRequests
 from .._actor_api.definition import MethodBinding
@@ -29,6 +29,9 @@ from .endpoints import (
 )
 from .serving import ServingState
 from .type_host import ActorTypeHost
+
+# daprd reads the registration here, at the root of the app (docs/protocol.md §2).
+CONFIG_PATH = "/dapr/config"
 
 
 def build_router(
@@ -72,13 +75,37 @@ def callback_routes(
             include_in_schema=False,
         ),
         Route(
-            "/dapr/config",
+            CONFIG_PATH,
             ConfigEndpoint(config_document, policy),
             methods=["GET"],
             include_in_schema=False,
         ),
         Route("/healthz", HealthEndpoint(serving), methods=["GET"], include_in_schema=False),
     ]
+
+
+def config_route_paths(app: Any, router: APIRouter) -> list[str]:
+    """The full paths at which ``app`` serves ``router``'s ``/dapr/config`` route, through
+    included routers and ``Mount``s (none when the router is not part of ``app``)."""
+    endpoint = next(
+        route.endpoint
+        for route in router.routes
+        if isinstance(route, Route) and route.path == CONFIG_PATH
+    )
+    return list(_paths_of(endpoint, getattr(app, "routes", []), ""))
+
+
+def _paths_of(endpoint: object, routes: Any, prefix: str) -> Iterator[str]:
+    for route in routes:
+        if isinstance(route, Route) and route.endpoint is endpoint:
+            yield prefix + route.path
+        elif isinstance(route, Mount):
+            yield from _paths_of(endpoint, route.routes, prefix + route.path)
+        elif isinstance(getattr(route, "original_router", None), APIRouter):
+            # FastAPI 0.16x includes a router as one route that keeps the original router and
+            # the prefix it was included with (older versions copied its routes, seen above).
+            included = getattr(getattr(route, "include_context", None), "prefix", "")
+            yield from _paths_of(endpoint, route.original_router.routes, prefix + included)
 
 
 def document_actor_type(router: APIRouter, host: ActorTypeHost) -> None:

@@ -26,7 +26,6 @@ from .._telemetry.telemetry import UNKNOWN_NAME, Telemetry
 from .._telemetry.turn_observer import TurnObserver
 from .._turn import Turn, turn_context
 from .._wire.turn_queue import TurnQueue
-from ..exceptions import ActorRuntimeClosed
 from .serving import ServingState
 
 logger = logging.getLogger(__name__)
@@ -63,8 +62,8 @@ class ActorTypeHost:
 
     It makes the type's ``ActorType`` itself, since that record carries the host as its
     ``turns`` tracker; ``sidecar``, ``proxies``, ``serving`` and ``telemetry`` come from the
-    runtime. While ``serving`` is draining, only the turns in flight (and their reentrant calls)
-    run. While ``telemetry`` is enabled, each turn is observed (``TurnObserver``).
+    runtime. Before ``serving`` started no turn runs; while it is draining, only the turns in
+    flight (and their reentrant calls) run. While ``telemetry`` is enabled, each turn is observed (``TurnObserver``).
     """
 
     def __init__(
@@ -140,14 +139,15 @@ class ActorTypeHost:
 
         ``encode`` turns the result into the response inside the turn, so that a result the
         handler's annotation cannot serialize fails the turn. Errors raised by the actor's own
-        code (and by ``encode``) arrive wrapped in ``TurnFailed``. While the app drains, a
-        request that would start a new turn raises ``ActorRuntimeClosed``. ``observer`` hears
+        code (and by ``encode``) arrive wrapped in ``TurnFailed``. Before the lifespan started, a
+        request raises ``ActorRuntimeNotStarted``; while the app drains, a request that would
+        start a new turn raises ``ActorRuntimeClosed``. ``observer`` hears
         when the turn starts and when the actor activates. (Callers pick ``observed_turn`` when
         ``observed``: deciding there keeps a coroutine off the path of every unobserved call.)
         """
         while True:
-            if self._serving.draining and not self._chain_holds_turn(actor_id, chain):
-                raise ActorRuntimeClosed(
+            if self._serving.refusing and not self._chain_holds_turn(actor_id, chain):
+                raise self._serving.refusal(
                     self.actor_type.name, actor_id, f"{turn.kind} {turn.name!r}"
                 )
             slot = self._slots.get(actor_id)

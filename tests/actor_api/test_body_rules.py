@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 import pytest
@@ -138,10 +139,11 @@ class Bindings(Actor):
 
 
 @pytest.fixture
-def client() -> TestClient:
+def client() -> Iterator[TestClient]:
     runtime = ActorRuntime()
     runtime.actor("bindings")(Bindings)
-    return TestClient(make_app(runtime))
+    with TestClient(make_app(runtime)) as client:
+        yield client
 
 
 def call(client: TestClient, name: str, **kwargs: Any) -> Any:

@@ -23,7 +23,7 @@ from schemathesis.python import asgi
 
 from dapr_actors_fastapi import Actor, ActorRuntime, method, reminder, timer
 
-from ..helpers import error_body, make_app
+from ..helpers import error_body, make_app, running
 
 
 class Order(BaseModel):
@@ -123,9 +123,12 @@ async def send(case: Case) -> httpx.Response:
     unknown = set(request) - {"method", "url", "headers", "params", "cookies", "json", "data"}
     assert not unknown, f"schemathesis sends {unknown}: teach send() to pass them on"
     transport = httpx.ASGITransport(app=APP)
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://app", cookies=request["cookies"]
-    ) as client:
+    async with (
+        running(APP),
+        httpx.AsyncClient(
+            transport=transport, base_url="http://app", cookies=request["cookies"]
+        ) as client,
+    ):
         return await client.request(
             request["method"],
             request["url"],

@@ -6,8 +6,10 @@ from collections.abc import Iterator
 from typing import Any, Literal
 
 import pytest
+from fastapi import HTTPException
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dapr_actors_fastapi import (
     Actor,
@@ -204,6 +206,54 @@ def test_a_turn_the_sidecar_failed_is_answered_with_the_sidecars_code(
     assert "bad ttl" in body["message"]
     # Another actor's failure is this actor's own error, as any exception (P7).
     assert error_body(ally)["errorCode"] == "ERR_ACTOR_METHOD"
+
+
+class Gate(Actor):
+    @method
+    async def missing(self) -> None:
+        raise HTTPException(404, "no such ship")
+
+    @method
+    async def forbidden(self) -> None:
+        raise StarletteHTTPException(403, "keep out")
+
+    @method
+    async def structured(self) -> None:
+        raise HTTPException(409, detail={"ship": "x-wing", "state": "docked"})
+
+    @reminder("check")
+    async def check(self) -> None:
+        raise HTTPException(404, "nothing to check")
+
+
+@pytest.mark.parametrize("style", ["status", "header"])
+def test_http_exceptions_keep_their_status_and_detail(style: Literal["status", "header"]) -> None:
+    runtime = ActorRuntime(error_style=style)
+    runtime.actor("gate")(Gate)
+    with TestClient(make_app(runtime)) as client:
+        answers = [
+            client.put(f"/actors/gate/1/method/{name}")
+            for name in ("missing", "forbidden", "structured")
+        ]
+        reminder_fire = client.put("/actors/gate/1/method/remind/check", json={})
+    bodies = [error_body(answer) for answer in answers]
+    # Before: every one of them was 500 with the exception's repr as the message (P20).
+    assert [(b["errorCode"], b["message"], b["type"]) for b in bodies] == [
+        ("ERR_ACTOR_METHOD", "no such ship", "HTTPException"),
+        ("ERR_ACTOR_METHOD", "keep out", "HTTPException"),
+        ("ERR_ACTOR_METHOD", '{"ship": "x-wing", "state": "docked"}', "HTTPException"),
+    ]
+    assert bodies[2]["detail"] == {"ship": "x-wing", "state": "docked"}
+    if style == "status":
+        assert [answer.status_code for answer in answers] == [404, 403, 409]
+    else:
+        assert [answer.status_code for answer in answers] == [200, 200, 200]
+        assert all(a.headers["x-daprerrorresponseheader"] == "true" for a in answers)
+    # Reminder fires are never header-styled: daprd must see the failure (P7).
+    assert (reminder_fire.status_code, error_body(reminder_fire)["message"]) == (
+        404,
+        "nothing to check",
+    )
 
 
 def test_turn_context_carries_the_propagated_headers(client: TestClient) -> None:

@@ -9,6 +9,7 @@ gates on that condition instead of sleeping.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -18,7 +19,7 @@ from fastapi import FastAPI
 
 from dapr_actors_fastapi import Actor, ActorRuntime, current_turn, method, reminder, timer
 
-from ..helpers import make_app, poll_until, within
+from ..helpers import make_app, poll_until, running, within
 
 
 class Arrivals:
@@ -50,16 +51,15 @@ class Harness:
 
 @pytest.fixture
 async def harness_factory() -> AsyncIterator[Any]:
-    harnesses: list[Harness] = []
+    async with contextlib.AsyncExitStack() as stack:
 
-    def build(runtime: ActorRuntime) -> Harness:
-        harness = Harness(runtime)
-        harnesses.append(harness)
-        return harness
+        async def build(runtime: ActorRuntime) -> Harness:
+            harness = Harness(runtime)
+            await stack.enter_async_context(running(harness.arrivals.app))
+            stack.push_async_callback(harness.client.aclose)
+            return harness
 
-    yield build
-    for harness in harnesses:
-        await harness.client.aclose()
+        yield build
 
 
 class Gate:
@@ -107,7 +107,7 @@ async def test_on_activate_runs_once_for_100_concurrent_first_calls(harness_fact
     gate, log = Gate(), []
     runtime = ActorRuntime()
     runtime.actor("gated")(gated_actor(gate, log))
-    harness = harness_factory(runtime)
+    harness = await harness_factory(runtime)
     calls = [harness.put("/actors/gated/1/method/step", json={"n": n}) for n in range(100)]
     await harness.until_arrived(100)
     gate.event.set()
@@ -120,7 +120,7 @@ async def test_200_concurrent_turns_run_in_arrival_order_across_kinds(harness_fa
     gate, log = Gate(), []
     runtime = ActorRuntime()
     runtime.actor("gated")(gated_actor(gate, log))
-    harness = harness_factory(runtime)
+    harness = await harness_factory(runtime)
     calls = []
     for n in range(200):
         if n % 3 == 1:
@@ -142,7 +142,7 @@ async def test_a_blocked_actor_does_not_delay_another(harness_factory: Any) -> N
     gate, log = Gate(), []
     runtime = ActorRuntime()
     runtime.actor("gated")(gated_actor(gate, log))
-    harness = harness_factory(runtime)
+    harness = await harness_factory(runtime)
     gate.event.set()  # let both activations through
     await harness.put("/actors/gated/A/method/step", json={"n": 0})
     await harness.put("/actors/gated/B/method/step", json={"n": 0})
@@ -166,7 +166,7 @@ async def test_deactivation_waits_for_the_running_turn_and_later_calls_reactivat
     gate, log = Gate(), []
     runtime = ActorRuntime()
     runtime.actor("gated")(gated_actor(gate, log))
-    harness = harness_factory(runtime)
+    harness = await harness_factory(runtime)
     gate.event.set()
     await harness.put("/actors/gated/1/method/step", json={"n": 0})
     gate.event.clear()
@@ -229,11 +229,11 @@ def chain_actor(gate: Gate, log: list[Any], client: list[httpx.AsyncClient]) -> 
 
 @pytest.fixture
 def chain_harness(harness_factory: Any) -> Any:
-    def build(**settings: Any) -> tuple[Harness, Gate, list[Any]]:
+    async def build(**settings: Any) -> tuple[Harness, Gate, list[Any]]:
         gate, log, client = Gate(), [], []
         runtime = ActorRuntime()
         runtime.actor("chain", **settings)(chain_actor(gate, log, client))
-        harness: Harness = harness_factory(runtime)
+        harness: Harness = await harness_factory(runtime)
         client.append(harness.client)
         return harness, gate, log
 
@@ -241,7 +241,7 @@ def chain_harness(harness_factory: Any) -> Any:
 
 
 async def test_reentrant_call_of_the_chain_enters_without_queueing(chain_harness: Any) -> None:
-    harness, gate, log = chain_harness(reentrancy=True)
+    harness, gate, log = await chain_harness(reentrancy=True)
     headers = {"dapr-reentrancy-id": "chain-1"}
     outer = harness.put("/actors/chain/1/method/hold", headers=headers)
     await poll_until(lambda: ("hold", "chain-1") in log, what="the outer call to hold the turn")
@@ -253,13 +253,13 @@ async def test_reentrant_call_of_the_chain_enters_without_queueing(chain_harness
 
 
 async def test_a_b_a_chain_completes_with_reentrancy(chain_harness: Any) -> None:
-    harness, _, _ = chain_harness(reentrancy=True)
+    harness, _, _ = await chain_harness(reentrancy=True)
     response = await within(harness.put("/actors/chain/A/method/ping_pong", json={"hops": 4}))
     assert (response.status_code, response.json()) == (200, 4)
 
 
 async def test_reentrancy_id_is_minted_when_the_caller_sent_none(chain_harness: Any) -> None:
-    harness, gate, _ = chain_harness(reentrancy=True)
+    harness, gate, _ = await chain_harness(reentrancy=True)
     gate.event.set()
     first = await harness.put("/actors/chain/1/method/hold")
     second = await harness.put("/actors/chain/1/method/hold")
@@ -268,7 +268,7 @@ async def test_reentrancy_id_is_minted_when_the_caller_sent_none(chain_harness: 
 
 
 async def test_without_reentrancy_the_header_does_not_jump_the_queue(chain_harness: Any) -> None:
-    harness, gate, log = chain_harness()
+    harness, gate, log = await chain_harness()
     headers = {"dapr-reentrancy-id": "chain-1"}
     outer = harness.put("/actors/chain/1/method/hold", headers=headers)
     await poll_until(lambda: ("hold", "chain-1") in log, what="the outer call to hold the turn")
@@ -281,7 +281,7 @@ async def test_without_reentrancy_the_header_does_not_jump_the_queue(chain_harne
 
 
 async def test_other_chains_queue_behind_a_reentrant_one(chain_harness: Any) -> None:
-    harness, gate, log = chain_harness(reentrancy=True)
+    harness, gate, log = await chain_harness(reentrancy=True)
     outer = harness.put("/actors/chain/1/method/hold", headers={"dapr-reentrancy-id": "a"})
     await poll_until(lambda: ("hold", "a") in log, what="chain a to hold the turn")
     stranger = harness.put("/actors/chain/1/method/inner", headers={"dapr-reentrancy-id": "b"})
@@ -293,7 +293,7 @@ async def test_other_chains_queue_behind_a_reentrant_one(chain_harness: Any) -> 
 
 
 async def test_max_stack_depth_is_exact_and_leaves_no_residue(chain_harness: Any) -> None:
-    harness, gate, log = chain_harness(reentrancy=True, max_stack_depth=3)
+    harness, gate, log = await chain_harness(reentrancy=True, max_stack_depth=3)
     headers = {"dapr-reentrancy-id": "deep"}
     admitted = [harness.put("/actors/chain/1/method/hold", headers=headers) for _ in range(3)]
     await poll_until(lambda: log.count(("hold", "deep")) == 3, what="three holds of one chain")
@@ -316,7 +316,7 @@ async def test_reentrancy_can_be_enabled_for_one_type_only(harness_factory: Any)
     runtime = ActorRuntime()
     runtime.actor("chain", reentrancy=True)(chain_actor(gate, log, client))
     runtime.actor("plain")(chain_actor(gate, log, client))
-    harness = harness_factory(runtime)
+    harness = await harness_factory(runtime)
     client.append(harness.client)
     gate.event.set()
     reentrant = await harness.put("/actors/chain/1/method/hold")
@@ -344,7 +344,10 @@ async def test_two_runtimes_in_one_process_stay_separate() -> None:
     answers = []
     for app in apps:
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
+        async with (
+            running(app),
+            httpx.AsyncClient(transport=transport, base_url="http://app") as client,
+        ):
             answers.append(
                 (
                     (await client.put("/actors/shared/1/method/who")).json(),
