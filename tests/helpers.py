@@ -41,7 +41,7 @@ def make_app(runtime: ActorRuntime) -> FastAPI:
 
 
 @contextlib.asynccontextmanager
-async def running(app: FastAPI) -> AsyncIterator[FastAPI]:
+async def lifespan_running(app: FastAPI) -> AsyncIterator[FastAPI]:
     """Run ``app``'s lifespan around the block, as a server does around its requests (httpx's
     ASGI transport does not; the runtime refuses callbacks until its lifespan started)."""
     async with app.router.lifespan_context(app):
@@ -52,7 +52,7 @@ async def running(app: FastAPI) -> AsyncIterator[FastAPI]:
 async def asgi_client(runtime: ActorRuntime) -> AsyncIterator[httpx.AsyncClient]:
     """An async client calling the app in-process (many requests can be in flight), with the
     runtime's lifespan running."""
-    async with running(make_app(runtime)) as app:
+    async with lifespan_running(make_app(runtime)) as app:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
             yield client

@@ -20,12 +20,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+import httpx2 as httpx
 import pytest
 
 from dapr_actors_fastapi import Actor, ActorRuntime, method
 from dapr_actors_fastapi.sidecar import SidecarSettings, create_app
+from dapr_actors_fastapi.testing import ActorTestEnv
 
-from .helpers import asgi_client, dapr_actors_run, free_port, serve
+from .helpers import asgi_client, dapr_actors_run, free_port, lifespan_running, serve
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -244,3 +246,56 @@ def test_observability_sample_serves_every_instrument_to_prometheus() -> None:
     # Seconds, in buckets made for seconds: a fast turn is counted below 10 ms.
     fast = value("dapr_actors_turn_duration_seconds_bucket", name="fly", le="0.01")
     assert fast >= 1
+
+
+async def test_middleware_sample_lets_the_dev_sidecar_through_its_host_check_and_auth() -> None:
+    from samples.middleware import create_app
+
+    app = create_app("users-secret", app_api_token="daprd-secret")
+    async with ActorTestEnv(app, app_id="gate", app_api_token="daprd-secret") as env:
+        # The sidecar read /dapr/config and called /actors/... with Host 127.0.0.1 and its token.
+        visits = [await env.invoke_actor("visitors", "1", "visit", None) for _ in range(2)]
+    assert [(answer.status, answer.json()) for answer in visits] == [(200, 1), (200, 2)]
+
+
+async def test_middleware_sample_guards_each_route_with_its_own_token(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from samples.middleware import create_app, from_environment
+
+    app = create_app("users-secret", app_api_token="daprd-secret")
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        lifespan_running(app),
+        httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:3000") as client,
+    ):
+        # daprd's routes skip the users' auth; the runtime checks daprd's token on them.
+        config = await client.get("/dapr/config", headers={"dapr-api-token": "daprd-secret"})
+        assert config.json()["entities"] == ["visitors"]
+        unsigned = await client.put("/actors/visitors/1/method/visit")
+        assert (unsigned.status_code, unsigned.json()["errorCode"]) == (401, "ERR_API_TOKEN")
+        users_token = await client.put(
+            "/actors/visitors/1/method/visit", headers={"authorization": "Bearer users-secret"}
+        )
+        assert users_token.status_code == 401
+        assert (await client.get("/healthz")).status_code == 200  # daprd's probes carry no token
+        # The app's own routes need the users' token, and see what the app's lifespan set.
+        assert (await client.get("/motd")).status_code == 401
+        signed = await client.get("/motd", headers={"authorization": "Bearer users-secret"})
+        assert (signed.status_code, signed.json()) == (200, "welcome")
+        # Only the allowed hosts get in, daprd's routes included.
+        foreign = await client.get("/healthz", headers={"host": "evil.example"})
+        assert foreign.status_code == 400
+    monkeypatch.delenv("USERS_TOKEN", raising=False)
+    with pytest.raises(KeyError, match="USERS_TOKEN"):
+        from_environment()
+    monkeypatch.setenv("USERS_TOKEN", "from-env")
+    monkeypatch.setenv("APP_API_TOKEN", "daprd-env")
+    transport = httpx.ASGITransport(app=(served := from_environment()))
+    async with (
+        lifespan_running(served),
+        httpx.AsyncClient(transport=transport, base_url="http://localhost") as client,
+    ):
+        motd = await client.get("/motd", headers={"authorization": "Bearer from-env"})
+        config = await client.get("/dapr/config", headers={"dapr-api-token": "daprd-env"})
+    assert (motd.status_code, config.status_code) == (200, 200)

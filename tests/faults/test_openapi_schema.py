@@ -23,7 +23,7 @@ from schemathesis.python import asgi
 
 from dapr_actors_fastapi import Actor, ActorRuntime, method, reminder, timer
 
-from ..helpers import error_body, make_app, running
+from ..helpers import error_body, lifespan_running, make_app
 
 
 class Order(BaseModel):
@@ -124,7 +124,7 @@ async def send(case: Case) -> httpx.Response:
     assert not unknown, f"schemathesis sends {unknown}: teach send() to pass them on"
     transport = httpx.ASGITransport(app=APP)
     async with (
-        running(APP),
+        lifespan_running(APP),
         httpx.AsyncClient(
             transport=transport, base_url="http://app", cookies=request["cookies"]
         ) as client,

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from dapr_actors_fastapi import Actor, ActorConfigError, ActorRuntime, method
 
-from ..helpers import error_body, make_app, running
+from ..helpers import error_body, lifespan_running, make_app
 
 
 class Probe(Actor):
@@ -40,7 +40,7 @@ async def test_a_callback_before_the_lifespan_started_is_refused_naming_the_fix(
     assert (refused.status_code, body["errorCode"]) == (500, "ERR_ACTOR_RUNTIME_NOT_STARTED")
     assert "method 'ping' of actor probe/1 did not run" in body["message"]
     assert "FastAPI(lifespan=runtime.lifespan)" in body["message"]
-    async with running(app):
+    async with lifespan_running(app):
         assert (await put(app, "/actors/probe/1/method/ping")).json() == "pong"
 
 
@@ -48,7 +48,7 @@ async def test_a_sub_app_whose_lifespan_never_runs_is_told_about_mounts() -> Non
     # Starlette runs only the outer app's lifespan: the mounted app's runtime never starts.
     outer = FastAPI()
     outer.mount("/fleet", make_app(probe_runtime()))
-    async with running(outer):
+    async with lifespan_running(outer):
         refused = await put(outer, "/fleet/actors/probe/1/method/ping")
     assert error_body(refused)["errorCode"] == "ERR_ACTOR_RUNTIME_NOT_STARTED"
     assert "mounted with app.mount() never runs its lifespan" in error_body(refused)["message"]
@@ -78,7 +78,7 @@ async def test_a_router_under_a_prefix_stops_the_app_from_starting(
     app = assemble(runtime)  # type: ignore[operator]
     expected = rf"served under the prefix '{prefix}'.*include_router\(runtime\.router\) without"
     with pytest.raises(ActorConfigError, match=expected):
-        async with running(app):
+        async with lifespan_running(app):
             pass
     # It did not start: its callbacks are refused, not half-served.
     refused = await put(app, f"{prefix}/actors/probe/1/method/ping")
@@ -89,7 +89,7 @@ async def test_a_router_at_the_root_starts_even_when_also_mounted_elsewhere() ->
     runtime = probe_runtime()
     app = make_app(runtime)
     app.include_router(runtime.router, prefix="/mirror")
-    async with running(app):
+    async with lifespan_running(app):
         assert (await put(app, "/actors/probe/1/method/ping")).json() == "pong"
 
 
@@ -99,6 +99,6 @@ async def test_an_app_without_the_router_starts_with_a_warning(
     runtime = probe_runtime()
     app = FastAPI(lifespan=runtime.lifespan)
     with caplog.at_level(logging.WARNING, logger="dapr_actors_fastapi"):
-        async with running(app):
+        async with lifespan_running(app):
             pass
     assert "does not serve runtime.router" in caplog.text

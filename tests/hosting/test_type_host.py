@@ -19,7 +19,7 @@ from fastapi import FastAPI
 
 from dapr_actors_fastapi import Actor, ActorRuntime, current_turn, method, reminder, timer
 
-from ..helpers import make_app, poll_until, running, within
+from ..helpers import lifespan_running, make_app, poll_until, within
 
 
 class Arrivals:
@@ -55,7 +55,7 @@ async def harness_factory() -> AsyncIterator[Any]:
 
         async def build(runtime: ActorRuntime) -> Harness:
             harness = Harness(runtime)
-            await stack.enter_async_context(running(harness.arrivals.app))
+            await stack.enter_async_context(lifespan_running(harness.arrivals.app))
             stack.push_async_callback(harness.client.aclose)
             return harness
 
@@ -345,7 +345,7 @@ async def test_two_runtimes_in_one_process_stay_separate() -> None:
     for app in apps:
         transport = httpx.ASGITransport(app=app)
         async with (
-            running(app),
+            lifespan_running(app),
             httpx.AsyncClient(transport=transport, base_url="http://app") as client,
         ):
             answers.append(
