@@ -394,12 +394,16 @@ class ActorRuntime:
 
     @asynccontextmanager
     async def lifespan(self, app: Any = None) -> AsyncIterator[None]:
-        """The app's lifespan: open the sidecar client; on shutdown, drain (new callbacks get
-        503 ``ERR_ACTOR_RUNTIME_CLOSED`` and ``/healthz`` 503, docs/protocol.md P17), let the
-        turns in flight finish and deactivate live actors within the drain timeout, then close
-        the client.
+        """The app's lifespan: check that ``app`` serves the router where daprd calls, open the
+        sidecar client and start taking callbacks (before, they get 500
+        ``ERR_ACTOR_RUNTIME_NOT_STARTED``, P19); on shutdown, drain (new callbacks get 503
+        ``ERR_ACTOR_RUNTIME_CLOSED`` and ``/healthz`` 503, docs/protocol.md P17), let the turns
+        in flight finish and deactivate live actors within the drain timeout, then close the
+        client.
 
-        Use as ``FastAPI(lifespan=runtime.lifespan)``, or enter it from your own lifespan.
+        Use as ``FastAPI(lifespan=runtime.lifespan)``, or enter ``runtime.lifespan(app)`` from
+        your own lifespan. Raises ``ActorConfigError`` when ``app`` serves ``runtime.router``
+        only under a prefix.
         """
         if not self._multiple_workers:
             self._refuse_several_workers()

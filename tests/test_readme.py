@@ -38,6 +38,7 @@ SAMPLE_FRAGMENTS = {
     "class Teacher(Actor):": "reentrancy.py",
     "class JsonLines(logging.Formatter):": "json_logs.py",
     "app = runtime.front_door(Starlette(": "frameworks/starlette_app.py",
+    "def create_app(users_token: str": "middleware.py",
 }
 
 
