@@ -11,7 +11,8 @@ deactivating an inactive id is 200 (P2), an unknown type 400 (P3); unknown type 
 (P4); bad body 400 naming the field (P5); errors are ``{"errorCode", "message", ...}`` (P6);
 actor exceptions 500 or 200 + ``X-DaprErrorResponseHeader`` (P7), with an ``ERR_SIDECAR_*``
 code when the sidecar failed the turn (P18), and the status and detail of an ``HTTPException``
-(P20); callbacks that arrive while the app shuts down 503
+(P20); callbacks that arrive before the runtime's lifespan started 500
+``ERR_ACTOR_RUNTIME_NOT_STARTED`` (P19), and while the app shuts down 503
 ``ERR_ACTOR_RUNTIME_CLOSED`` (P17).
 """
 

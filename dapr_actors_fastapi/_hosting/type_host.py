@@ -63,7 +63,8 @@ class ActorTypeHost:
     It makes the type's ``ActorType`` itself, since that record carries the host as its
     ``turns`` tracker; ``sidecar``, ``proxies``, ``serving`` and ``telemetry`` come from the
     runtime. Before ``serving`` started no turn runs; while it is draining, only the turns in
-    flight (and their reentrant calls) run. While ``telemetry`` is enabled, each turn is observed (``TurnObserver``).
+    flight (and their reentrant calls) run. While ``telemetry`` is enabled, each turn is
+    observed (``TurnObserver``).
     """
 
     def __init__(
@@ -139,11 +140,11 @@ class ActorTypeHost:
 
         ``encode`` turns the result into the response inside the turn, so that a result the
         handler's annotation cannot serialize fails the turn. Errors raised by the actor's own
-        code (and by ``encode``) arrive wrapped in ``TurnFailed``. Before the lifespan started, a
-        request raises ``ActorRuntimeNotStarted``; while the app drains, a request that would
-        start a new turn raises ``ActorRuntimeClosed``. ``observer`` hears
-        when the turn starts and when the actor activates. (Callers pick ``observed_turn`` when
-        ``observed``: deciding there keeps a coroutine off the path of every unobserved call.)
+        code (and by ``encode``) arrive wrapped in ``TurnFailed``. Before the lifespan started,
+        a request raises ``ActorRuntimeNotStarted``; while the app drains, a request that would
+        start a new turn raises ``ActorRuntimeClosed``. ``observer`` hears when the turn starts
+        and when the actor activates. (Callers pick ``observed_turn`` when ``observed``:
+        deciding there keeps a coroutine off the path of every unobserved call.)
         """
         while True:
             if self._serving.refusing and not self._chain_holds_turn(actor_id, chain):
