@@ -77,6 +77,15 @@ def starlette_app(events: list[str]) -> Starlette:
     return Starlette(routes=[Route("/hello", hello)], lifespan=lifespan)
 
 
+@contextlib.asynccontextmanager
+async def started(door: ActorFrontDoor) -> AsyncIterator[None]:
+    """The front door's lifespan started and, after the block, shut down, as a server does."""
+    async with LifespanDriver(door).running() as server:
+        assert await server.exchange("lifespan.startup") == "lifespan.startup.complete"
+        yield
+        assert await server.exchange("lifespan.shutdown") == "lifespan.shutdown.complete"
+
+
 def client(app: ActorFrontDoor, **headers: str) -> httpx.AsyncClient:
     return httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://app", headers=headers
@@ -85,7 +94,7 @@ def client(app: ActorFrontDoor, **headers: str) -> httpx.AsyncClient:
 
 async def test_daprds_routes_are_answered_and_the_rest_reaches_the_app() -> None:
     door = fleet([]).front_door(starlette_app([]))
-    async with client(door) as http:
+    async with started(door), client(door) as http:
         assert (await http.get("/dapr/config")).json()["entities"] == ["x-wing"]
         assert (await http.get("/healthz")).status_code == 200
         assert (await http.put("/actors/x-wing/1/method/fly")).json() == "flying"
@@ -159,7 +168,11 @@ async def test_the_app_token_guards_daprds_routes_at_the_front_door(
 ) -> None:
     monkeypatch.setenv("APP_API_TOKEN", "s3cret")
     door = fleet([]).front_door(starlette_app([]))
-    async with client(door) as anonymous, client(door, **{"dapr-api-token": "s3cret"}) as daprd:
+    async with (
+        started(door),
+        client(door) as anonymous,
+        client(door, **{"dapr-api-token": "s3cret"}) as daprd,
+    ):
         assert (await anonymous.get("/dapr/config")).status_code == 401
         assert (await anonymous.put("/actors/x-wing/1/method/fly")).status_code == 401
         assert (await daprd.put("/actors/x-wing/1/method/fly")).status_code == 200
