@@ -43,13 +43,13 @@ from ._client.sidecar_client import SidecarClient, SidecarResponse
 from ._hosting.config_document import TypeConfig, config_document
 from ._hosting.endpoints import CallbackPolicy, ErrorStyle
 from ._hosting.front_door import ActorFrontDoor, ASGIApp
+from ._hosting.method_docs import document_actor_type
 from ._hosting.outbound import OutboundCalls
 from ._hosting.router import (
     CONFIG_PATH,
     build_router,
     callback_routes,
     config_route_paths,
-    document_actor_type,
 )
 from ._hosting.serving import ServingState
 from ._hosting.type_host import ActorTypeHost
@@ -271,7 +271,7 @@ class ActorRuntime:
         if any(overrides.get(setting) is not None for setting in WIRE_SETTINGS):
             self._overridden.add(name)
         if "router" in self.__dict__:  # registered after the router was built
-            document_actor_type(self.router, host)
+            document_actor_type(self.router, host, self._sidecar.configured_endpoint())
 
     # -- what users read ----------------------------------------------------------------------
 
@@ -305,7 +305,14 @@ class ActorRuntime:
     @cached_property
     def router(self) -> APIRouter:
         """The routes daprd calls; mount with ``app.include_router(runtime.router)``."""
-        return build_router(self._hosts, self._policy, self._sidecar, self.config, self._serving)
+        return build_router(
+            self._hosts,
+            self._policy,
+            self._sidecar,
+            self.config,
+            self._serving,
+            self._sidecar.configured_endpoint(),
+        )
 
     def front_door(self, app: ASGIApp) -> ActorFrontDoor:
         """``app`` behind a front door that serves daprd's routes for this runtime and runs its

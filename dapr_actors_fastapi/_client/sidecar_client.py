@@ -107,11 +107,16 @@ class SidecarClient:
     def is_open(self) -> bool:
         return self._pool is not None
 
+    def configured_endpoint(self) -> str:
+        """The sidecar's base URL ``open`` connects to: the one given, else the environment's
+        (``DAPR_HTTP_ENDPOINT``, or ``DAPR_HTTP_PORT`` on 127.0.0.1)."""
+        return self._endpoint_override or sidecar_endpoint(os.environ)
+
     async def open(self) -> None:
         """Read the address and token from the environment and open the connection pool."""
         if self._pool is not None:
             return
-        self.endpoint = self._endpoint_override or sidecar_endpoint(os.environ)
+        self.endpoint = self.configured_endpoint()
         token = self._token_override or os.environ.get("DAPR_API_TOKEN")
         headers = {API_TOKEN: token} if token else {}
         self._telemetry.bind()

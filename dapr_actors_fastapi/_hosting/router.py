@@ -1,25 +1,19 @@
 """The generated FastAPI router: daprd's routes, plus one documented operation per method.
 
 The callback routes are Starlette ``Route`` objects around the raw ASGI endpoints
-(``endpoints.py``). OpenAPI still shows every actor method as its own typed operation: for
-each method the router also holds a documentation-only ``APIRoute`` *after* the callback
-route. The callback route matches every PUT/POST first, so the documentation routes are
-never dispatched to.
+(``endpoints.py``). OpenAPI still shows every actor method as its own typed operation, as
+callers send it to the sidecar (``method_docs.py``).
 """
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Iterator, Mapping
-from typing import Annotated, Any, get_args, get_origin
+from typing import Any
 
-from fastapi import APIRouter, Body, Path, params
-from pydantic import BaseModel, ConfigDict
-from starlette.responses import Response
+from fastapi import APIRouter
 from starlette.routing import Mount, Route
 
 from .._actor_api.actor_type import SidecarRequests
-from .._actor_api.definition import MethodBinding
 from .endpoints import (
     ActorCallbackEndpoint,
     CallbackPolicy,
@@ -27,6 +21,7 @@ from .endpoints import (
     DeactivateEndpoint,
     HealthEndpoint,
 )
+from .method_docs import document_actor_type, sidecar_path_route
 from .serving import ServingState
 from .type_host import ActorTypeHost
 
@@ -40,13 +35,16 @@ def build_router(
     sidecar: SidecarRequests,
     config_document: Callable[[], dict[str, Any]],
     serving: ServingState,
+    sidecar_url: str,
 ) -> APIRouter:
     """The routes daprd calls, for the types in ``hosts`` (a live table: types registered
-    later are served too): callback routes first, documentation routes after."""
+    later are served too): callback routes first, then the documentation of each method at
+    the path callers send it to on the sidecar at ``sidecar_url`` (``method_docs.py``)."""
     router = APIRouter()
     router.routes.extend(callback_routes(hosts, policy, sidecar, config_document, serving))
+    router.routes.append(sidecar_path_route(sidecar_url))
     for host in hosts.values():
-        document_actor_type(router, host)
+        document_actor_type(router, host, sidecar_url)
     return router
 
 
@@ -106,92 +104,3 @@ def _paths_of(endpoint: object, routes: Any, prefix: str) -> Iterator[str]:
             # the prefix it was included with (older versions copied its routes, seen above).
             included = getattr(getattr(route, "include_context", None), "prefix", "")
             yield from _paths_of(endpoint, route.original_router.routes, prefix + included)
-
-
-def document_actor_type(router: APIRouter, host: ActorTypeHost) -> None:
-    """Add one documentation-only operation per method of ``host``'s actor type."""
-    type_name = host.actor_type.name
-    for binding in host.definition.methods.values():
-        router.add_api_route(
-            f"/actors/{type_name}/{{actor_id}}/method/{binding.wire_name}",
-            _documentation_endpoint(binding),
-            methods=["PUT"],
-            response_model=_response_model(binding.return_type),
-            summary=binding.summary,
-            description=inspect.getdoc(binding.function) or "",
-            operation_id=f"{type_name}.{binding.wire_name}",
-            tags=[type_name],
-            responses=ERROR_RESPONSES,
-        )
-
-
-class DaprErrorBody(BaseModel):
-    """What a callback route answers instead of a result (docs/protocol.md P5–P7); some errors
-    add keys, such as the field errors of a body that does not validate."""
-
-    model_config = ConfigDict(extra="allow")
-
-    errorCode: str
-    message: str
-
-
-# FastAPI would otherwise document its own 422 body, which these routes never answer.
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    "4XX": {
-        "model": DaprErrorBody,
-        "description": "Refused before the method ran: a body that does not validate (400, "
-        "naming the field), an unknown actor type or method (404), a body over the size limit "
-        "(413)",
-    },
-    "5XX": {
-        "model": DaprErrorBody,
-        "description": "The method raised (500, or the status of the ActorError it raised), or "
-        "the app is shutting down (503)",
-    },
-}
-
-
-def _response_model(return_type: Any) -> Any:
-    if return_type in (None, type(None), bytes, Any) or (
-        isinstance(return_type, type) and issubclass(return_type, Response)
-    ):
-        return None
-    return return_type
-
-
-def _documentation_endpoint(binding: MethodBinding) -> Callable[..., Any]:
-    def documented_operation(**_: Any) -> Any:
-        # Unreachable while the callback route precedes this one in the router.
-        raise RuntimeError("actor methods are served by ActorCallbackEndpoint")
-
-    parameters = [
-        inspect.Parameter(
-            "actor_id", inspect.Parameter.KEYWORD_ONLY, annotation=str, default=Path()
-        )
-    ]
-    if binding.body_type is bytes:
-        parameters.append(
-            inspect.Parameter(
-                "body",
-                inspect.Parameter.KEYWORD_ONLY,
-                annotation=bytes,
-                default=Body(media_type="application/octet-stream"),
-            )
-        )
-    elif binding.body_type is not None:
-        # An Annotated[..., Body()] type already says where the value comes from; FastAPI
-        # refuses a second Body() as the default.
-        says_body = get_origin(binding.body_type) is Annotated and any(
-            isinstance(extra, params.Body) for extra in get_args(binding.body_type)[1:]
-        )
-        parameters.append(
-            inspect.Parameter(
-                "body",
-                inspect.Parameter.KEYWORD_ONLY,
-                annotation=binding.body_type,
-                default=inspect.Parameter.empty if says_body else Body(),
-            )
-        )
-    documented_operation.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
-    documented_operation.__name__ = f"{binding.wire_name}_operation"
-    return documented_operation

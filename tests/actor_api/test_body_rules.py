@@ -340,18 +340,19 @@ def test_subclass_inherits_and_overrides_handlers() -> None:
 
 def test_openapi_documents_each_method_as_a_typed_operation(client: TestClient) -> None:
     schema = client.get("/openapi.json").json()
-    operation = schema["paths"]["/actors/bindings/{actor_id}/method/model"]["put"]
+    operation = schema["paths"]["/v1.0/actors/bindings/{actor_id}/method/model"]["post"]
     assert operation["operationId"] == "bindings.model"
     body_schema = operation["requestBody"]["content"]["application/json"]["schema"]
     assert body_schema == {"$ref": "#/components/schemas/Flight"}
     ok = operation["responses"]["200"]["content"]["application/json"]["schema"]
     assert ok == {"$ref": "#/components/schemas/Flight"}
-    keyed = schema["paths"]["/actors/bindings/{actor_id}/method/keyed"]["put"]
+    keyed = schema["paths"]["/v1.0/actors/bindings/{actor_id}/method/keyed"]["post"]
     keyed_ref = keyed["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     keyed_schema = schema["components"]["schemas"][keyed_ref.rsplit("/", 1)[1]]
     assert set(keyed_schema["properties"]) == {"destination", "speed"}
     assert keyed_schema["required"] == ["destination"]
-    assert "requestBody" not in schema["paths"]["/actors/bindings/{actor_id}/method/nothing"]["put"]
+    nothing = schema["paths"]["/v1.0/actors/bindings/{actor_id}/method/nothing"]["post"]
+    assert "requestBody" not in nothing
 
 
 def test_actors_registered_after_the_router_is_built_are_served_and_documented() -> None:
@@ -361,7 +362,8 @@ def test_actors_registered_after_the_router_is_built_are_served_and_documented()
     with TestClient(app) as client:
         assert client.put("/actors/late/1/method/nothing").json() == "done"
         assert (
-            "/actors/late/{actor_id}/method/nothing" in client.get("/openapi.json").json()["paths"]
+            "/v1.0/actors/late/{actor_id}/method/nothing"
+            in client.get("/openapi.json").json()["paths"]
         )
 
 

@@ -2,9 +2,11 @@
 invalid, to the running routes: none of it is a 5xx, and every 4xx is Dapr's
 ``{"errorCode", "message"}`` (docs/protocol.md P5, P6).
 
-The requests go over httpx's ASGI transport, like the rest of the app-side suite, so each is a
-real HTTP exchange with the app in-process. The actors raise on nothing that validates: a 500 of
-their own (P7) would not be bad input's.
+The document shows each method as callers send it, ``POST /v1.0/actors/...`` on the sidecar;
+the sidecar relays the body unchanged to the app's ``PUT /actors/...``, so each example goes
+there (``send``). The requests go over httpx's ASGI transport, like the rest of the app-side
+suite, so each is a real HTTP exchange with the app in-process. The actors raise on nothing
+that validates: a 500 of their own (P7) would not be bad input's.
 """
 
 from __future__ import annotations
@@ -100,7 +102,7 @@ STATUSES: Counter[tuple[str, int]] = Counter()
 def test_the_schema_documents_every_method_and_no_callback() -> None:
     # Reminders and timers are daprd's callbacks, not an API for people: only methods show.
     assert sorted(SCHEMA.raw_schema["paths"]) == sorted(
-        f"/actors/shop/{{actor_id}}/method/{name}" for name in METHODS
+        f"/v1.0/actors/shop/{{actor_id}}/method/{name}" for name in METHODS
     )
 
 
@@ -109,8 +111,9 @@ def test_the_schema_documents_errors_as_answered() -> None:
     # while a body that does not validate gets 400 in Dapr's shape.
     components = SCHEMA.raw_schema["components"]["schemas"]
     for path in SCHEMA.raw_schema["paths"].values():
-        responses = path["put"]["responses"]
-        assert set(responses) == {"200", "4XX", "5XX"}, responses
+        responses = path["post"]["responses"]
+        assert set(responses) == {"200", "401", "4XX", "5XX"}, responses
+        assert set(responses["401"]["content"]) == {"text/plain"}  # daprd's http.Error
         for status in ("4XX", "5XX"):
             reference = responses[status]["content"]["application/json"]["schema"]["$ref"]
             error = components[reference.rsplit("/", 1)[1]]
@@ -119,9 +122,13 @@ def test_the_schema_documents_errors_as_answered() -> None:
 
 
 async def send(case: Case) -> httpx.Response:
+    """The callback the sidecar makes for ``case``: its body, headers and query, at the app's
+    ``PUT /actors/...`` (what daprd relays to, docs/protocol.md §4)."""
     request = case.as_transport_kwargs(base_url="http://app")
     unknown = set(request) - {"method", "url", "headers", "params", "cookies", "json", "data"}
     assert not unknown, f"schemathesis sends {unknown}: teach send() to pass them on"
+    assert request["method"] == "POST", request
+    assert request["url"].startswith("http://app/v1.0/actors/"), request["url"]
     transport = httpx.ASGITransport(app=APP)
     async with (
         lifespan_running(APP),
@@ -130,8 +137,8 @@ async def send(case: Case) -> httpx.Response:
         ) as client,
     ):
         return await client.request(
-            request["method"],
-            request["url"],
+            "PUT",
+            request["url"].replace("/v1.0/actors/", "/actors/", 1),
             headers=request["headers"],
             params=request["params"],
             json=request.get("json"),
