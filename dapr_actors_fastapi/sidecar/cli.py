@@ -44,6 +44,7 @@ from uvicorn.logging import DefaultFormatter
 
 from .._version import __version__
 from .._wire.address import sidecar_endpoint
+from .cors import allowing_origins, parse_allowed_origins
 from .doctor import diagnose
 from .resources import ResourceError
 from .server import create_app
@@ -181,6 +182,14 @@ def http_url(text: str) -> str:
     return text.rstrip("/")
 
 
+def allowed_origins(text: str) -> tuple[str, ...]:
+    """argparse type for ``--allowed-origins``."""
+    try:
+        return parse_allowed_origins(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def _is_http_url(text: str) -> bool:
     parts = urlsplit(text)
     try:
@@ -228,6 +237,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="port the app listens on (default: %(default)s; 0 picks a free one)",
     )
     _add_sidecar_flags(run)
+    run.add_argument(
+        "--allowed-origins",
+        type=allowed_origins,
+        metavar="ORIGINS",
+        help="origins whose pages may call the sidecar from a browser (CORS), in daprd's "
+        "syntax: comma-separated, '*' for any, '' for none (default: the app's own, "
+        'http://127.0.0.1:PORT and http://localhost:PORT, so that "Try it out" in the '
+        "app's /docs calls the sidecar)",
+    )
     run.set_defaults(handler=_run_command)
 
     sidecar = commands.add_parser(
@@ -247,6 +265,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--app-id", default="app", help="the app's id in Dapr (default: %(default)s)"
     )
     _add_sidecar_flags(sidecar)
+    sidecar.add_argument(
+        "--allowed-origins",
+        type=allowed_origins,
+        default=(),
+        metavar="ORIGINS",
+        help="origins whose pages may call the sidecar from a browser (CORS), as daprd's flag: "
+        "comma-separated, '*' for any (default: none, as daprd)",
+    )
     sidecar.set_defaults(handler=_sidecar_command)
 
     doctor = commands.add_parser(
@@ -380,6 +406,8 @@ def _run_command(args: argparse.Namespace) -> int:
         os.environ.update(DAPR_HTTP_PORT=str(sidecar_port), APP_ID=app_id, APP_PORT=str(app_port))
         app = load_app(args.target)
         app_url = f"http://{LOOPBACK}:{app_port}"
+        if args.allowed_origins is None:
+            args.allowed_origins = (app_url, f"http://localhost:{app_port}")
         settings = _settings(args, app_id, app_url=app_url)
         plan = Plan(
             servers=[
@@ -432,6 +460,7 @@ def _settings(args: argparse.Namespace, app_id: str, *, app_url: str) -> Sidecar
         apps=apps,
         resources_path=args.resources_path,
         invoke_timeout=args.invoke_timeout,
+        allowed_origins=args.allowed_origins or (),
     )
 
 
@@ -473,7 +502,7 @@ def _planned_sidecar(
     # "/v1.0/actors/..." line, then the app's "/actors/..." line.
     return PlannedServer(
         "dev sidecar",
-        _config(app, args),
+        _config(allowing_origins(app, settings.allowed_origins), args),
         sock,
         banner,
         own_loop=own_loop,

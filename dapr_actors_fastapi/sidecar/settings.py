@@ -29,6 +29,8 @@ class SidecarSettings:
     * ``invoke_timeout``: seconds a service invocation may wait for its target, then
       ``500 ERR_DIRECT_INVOKE``; ``None`` waits forever, as daprd does without a resiliency
       policy (docs/protocol.md §13).
+    * ``allowed_origins``: origins whose browser pages may call the sidecar (CORS), as
+      daprd's ``--allowed-origins``: none by default, ``("*",)`` for any (``cors.py``).
     * ``tracer_provider``: where the ``CallActor/{type}/{method}`` span of each relayed actor
       call goes, as daprd makes one; default: the global provider, if an OpenTelemetry SDK
       installed it before the sidecar started (else nothing is traced).
@@ -45,6 +47,7 @@ class SidecarSettings:
     max_body_size: int = DEFAULT_MAX_BODY_SIZE
     reminder_retry_interval: float = 1.0  # seconds between redeliveries, as daprd
     invoke_timeout: float | None = DEFAULT_INVOKE_TIMEOUT
+    allowed_origins: tuple[str, ...] = ()
     tracer_provider: TracerProvider | None = None
 
 

@@ -355,6 +355,7 @@ def test_the_console_script_answers_help() -> None:
         (["run", "a:app", "--invoke-timeout", "nan"], "expected seconds, e.g. 60"),
         (["sidecar", "--app-url", "localhost:3000"], "expected an http:// URL"),
         (["sidecar"], "--app-url"),
+        (["run", "a:app", "--allowed-origins", "localhost:3000"], "not '*' or an http(s)://"),
     ],
 )
 def test_bad_arguments_are_usage_errors(
