@@ -1,14 +1,20 @@
-"""daprd's rule for the names it reads from URLs (``ValidateName``, docs/protocol.md §7.1): actor
-types and ids, methods, reminder and timer names. One check, so that a name this package
-accepts anywhere is one the sidecar accepts too."""
+"""daprd's rules for the names it reads from URLs (docs/protocol.md §7.1, §8.1): ``ValidateName``
+for actor types and ids, reminder and timer names, and ``NormalizeMethod`` for the methods of
+actor calls and service invocation. One check each, so that a name this package accepts
+anywhere is one the sidecar accepts too."""
 
 from __future__ import annotations
 
+import json
 import re
 
 # '/' is refused for methods too, where it would be ambiguous with the remind/ and timer/
 # callback paths.
 _INVALID_NAME = re.compile(r"[/\\#?\x00-\x1f\x7f]")
+
+# What NormalizeMethod refuses outright; "/" is a path separator in a method, not a refusal.
+_FORBIDDEN_IN_METHOD = frozenset("#?\x00")
+_CONTROL = re.compile(r"[\x01-\x1f\x7f]")
 
 RESERVED_TYPE_PREFIX = "dapr.internal."
 """Actor types under this prefix belong to Dapr itself (workflows)."""
@@ -29,3 +35,46 @@ def checked_name(what: str, name: object) -> str:
             "'#', '?' or control characters, and not '.' or '..'"
         )
     return name
+
+
+def normalize_method(method: str) -> str:
+    """daprd's ``NormalizeMethod`` (``pkg/messaging/method/normalize.go``): ``ValueError`` for a
+    method holding ``#``, ``?``, NUL or a control character (the message as daprd words it),
+    else the method with its dot segments resolved as Go's ``path.Clean`` does, without the
+    leading ``../`` that would climb above the target's root. ``""`` when nothing is left.
+
+    ``method`` is percent-decoded already, so ``admin%2F..%2Fpublic`` arrives here as
+    ``admin/../public`` and comes back as ``public``.
+    """
+    quoted = json.dumps(method, ensure_ascii=False)  # close to Go's %q
+    if any(char in _FORBIDDEN_IN_METHOD for char in method):
+        raise ValueError(f"method contains forbidden character: {quoted}")
+    control = _CONTROL.search(method)
+    if control is not None:
+        position = len(method[: control.start()].encode("utf-8", "surrogateescape"))
+        raise ValueError(f"method contains control character at position {position}: {quoted}")
+    cleaned = go_path_clean(method)
+    while cleaned.startswith("../"):
+        cleaned = cleaned[3:]
+    return "" if cleaned in (".", "..") else cleaned
+
+
+def go_path_clean(path: str) -> str:
+    """Go's ``path.Clean``: no empty or ``.`` segments, each ``..`` removes the segment before
+    it (above the root of a rooted path it is dropped; a relative path keeps it), no trailing
+    ``/``, and ``"."`` for an empty result. Unlike ``posixpath.normpath``, ``//a`` is ``/a``."""
+    rooted = path.startswith("/")
+    segments: list[str] = []
+    for segment in path.split("/"):
+        if segment in ("", "."):
+            continue
+        if segment != "..":
+            segments.append(segment)
+        elif segments and segments[-1] != "..":
+            segments.pop()
+        elif not rooted:
+            segments.append("..")
+    joined = "/".join(segments)
+    if rooted:
+        return "/" + joined
+    return joined or "."

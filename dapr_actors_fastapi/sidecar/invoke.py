@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import posixpath
 import re
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from .._wire.names import go_path_clean, normalize_method
 from .bodies import read_body
 from .channel import NO_AUTO_HEADERS, PassthroughClient, forwardable
 from .errors import DaprError, direct_invoke_failed
@@ -50,9 +50,8 @@ VERBS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "TRACE", "
 # daprd accepts any number of slashes between the prefix segments (§8.1).
 _INVOKE_PREFIX = re.compile(r"/+v1\.0/+invoke/+")
 _METHOD_MARK = "/method/"
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # RFC 3986 pchar without "%": the decoded method is re-encoded, so "%2F" arrives as a real "/"
-# (as in daprd) while "?", "#" and spaces stay part of the path.
+# (as in daprd) and a space as "%20".
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
 
@@ -232,12 +231,9 @@ def find_target(path: str, headers: Headers) -> tuple[str, str]:
 
     ``path`` is the percent-decoded request path, as daprd reads ``r.URL.Path``.
     """
-    app_id = headers.get(APP_ID_HEADER)
+    app_id = headers.get(APP_ID_HEADER) or _basic_auth_target(headers.get("authorization"))
     if app_id:
-        return app_id, path
-    basic = _basic_auth_target(headers.get("authorization"))
-    if basic:
-        return basic, path
+        return app_id, go_path_clean(path).removeprefix("/")
     prefix = _INVOKE_PREFIX.match(path)
     if prefix is not None:
         rest = path[prefix.end() :]
@@ -245,7 +241,7 @@ def find_target(path: str, headers: Headers) -> tuple[str, str]:
         if mark > 0:
             # Unescaped once more, as daprd does, so a target written http%3A%2F%2Fhost works
             # even when the client encoded it twice.
-            return unquote(rest[:mark]), rest[mark + len(_METHOD_MARK) :]
+            return unquote(rest[:mark]), go_path_clean(rest[mark + len(_METHOD_MARK) :])
     raise no_target()
 
 
@@ -264,8 +260,15 @@ def _basic_auth_target(authorization: str | None) -> str | None:
 
 
 def _checked_method(target: str, method: str) -> str:
-    """``method`` cleaned as daprd's ``path.Clean`` does: ``a//b/`` → ``a/b``, no escaping ``/``."""
-    cleaned = posixpath.normpath("/" + method).lstrip("/")
+    """``method`` as daprd's ``NormalizeMethod`` leaves it (§8.1): dot segments resolved, no
+    climbing above the target's root; ``#``, ``?``, NUL and control characters refused with
+    500, as daprd refuses them (with gRPC's wording, since its check sits behind a gRPC API)."""
+    try:
+        cleaned = normalize_method(method)
+    except ValueError as error:
+        raise direct_invoke_failed(
+            target, f"rpc error: code = InvalidArgument desc = invalid method: {error}"
+        ) from None
     if not cleaned:
         # Project policy P10 (the seed's 400); daprd would call "/" on the target instead.
         raise DaprError(
@@ -274,9 +277,20 @@ def _checked_method(target: str, method: str) -> str:
             f"method name not given for {target!r}: call /v1.0/invoke/{target}/method/<method>, "
             "or a non-root path with the dapr-app-id header",
         )
-    if _CONTROL.search(cleaned):
-        raise direct_invoke_failed(target, f"invalid method {cleaned!r}: control characters")
     return cleaned
+
+
+def _refuse_percent(target: str, method: str) -> None:
+    """daprd puts the decoded method into the target URL as it is, so a ``%`` there starts an
+    escape: Go refuses the URL when no two hex digits follow (500), and otherwise the target
+    decodes the method a second time. The dev sidecar refuses every ``%`` (docs/protocol.md §13)."""
+    if "%" in method:
+        raise direct_invoke_failed(
+            target,
+            f"invalid method {method!r}: a '%' (sent as %25) cannot be passed on, since daprd "
+            "writes the decoded method into the URL, where '%' starts an escape; rename the "
+            "method",
+        )
 
 
 def _url(target: Target, method: str, query: bytes) -> yarl.URL:
@@ -290,6 +304,7 @@ def _url(target: Target, method: str, query: bytes) -> yarl.URL:
         raise direct_invoke_failed(
             target.name, f"invalid URL {target.base_url!r}: use http://host[:port][/path]"
         )
+    _refuse_percent(target.name, method)
     url = f"{str(base).rstrip('/')}/{quote(method, safe=_PATH_SAFE)}"
     if query:
         url += "?" + query.decode("latin-1")

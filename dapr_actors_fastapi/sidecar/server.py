@@ -12,7 +12,6 @@ import contextlib
 import hmac
 import json
 import logging
-import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
@@ -25,7 +24,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from .._telemetry.telemetry import installed_tracer
-from .._wire.names import is_valid_name
+from .._wire.names import is_valid_name, normalize_method
 from .._wire.paths import method_callback_path
 from .actors import (
     REENTRANCY_HEADER,
@@ -51,7 +50,6 @@ from .tracing import ActorCallSpan
 logger = logging.getLogger(__name__)
 
 TRACER_SCOPE = "dapr_actors_fastapi.sidecar"
-_INVALID_METHOD = re.compile(r"[#?\x00-\x1f\x7f]")
 
 
 class Sidecar:
@@ -314,9 +312,16 @@ def _name(name: str, what: str) -> str:
 
 
 def _method_name(method: str) -> str:
-    if not method or _INVALID_METHOD.search(method) or ".." in method.split("/"):
-        raise bad_request(f"invalid method: {method!r}")
-    return _utf8(method, "method")
+    """``method`` as daprd's ``NormalizeMethod`` leaves it (``admin/../legit`` is ``legit``),
+    else 400 ``ERR_BAD_REQUEST`` as daprd answers (§7.1)."""
+    try:
+        cleaned = normalize_method(method)
+    except ValueError as error:
+        raise bad_request(str(error)) from None
+    if not cleaned:
+        # daprd would call PUT /actors/{type}/{id}/method on the app (docs/protocol.md §13).
+        raise bad_request(f"invalid method: {method!r} names no method once cleaned")
+    return _utf8(cleaned, "method")
 
 
 def _utf8(name: str, what: str) -> str:
