@@ -327,7 +327,8 @@ class ActorTestEnv:
         answer = await self.get_metadata()
         if answer.status != 200:
             raise RuntimeError(f"GET /v1.0/metadata answered {answer.status}: {answer.text}")
-        return {entry["type"]: entry["count"] for entry in answer.json()["actors"]}
+        # daprd leaves "actors" out when no type is hosted.
+        return {entry["type"]: entry["count"] for entry in answer.json().get("actors", [])}
 
 
 def actor_env_fixture(

@@ -21,7 +21,7 @@ from .errors import DaprError
 
 SERVED = (
     "actors (/v1.0/actors/...), service invocation (/v1.0/invoke/... or the dapr-app-id "
-    "header), GET /v1.0/healthz and GET /v1.0/metadata"
+    "header), GET /v1.0/healthz and the metadata API (/v1.0/metadata)"
 )
 
 # daprd's other building blocks, under the API versions daprd serves them at.
@@ -31,7 +31,6 @@ NOT_SERVED_PREFIXES = (
     "/v1.0/publish",
     "/v1.0/bindings",
     "/v1.0/configuration",
-    "/v1.0/metadata/",
     "/v1.0/shutdown",
     "/v1.0/workflows",
     "/v1.0-alpha1",

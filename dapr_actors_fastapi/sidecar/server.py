@@ -40,6 +40,7 @@ from .bodies import read_body
 from .channel import AppChannel, AppUnreachable
 from .errors import INSTANCE_MISSING, DaprError, actor_invoke_failed, bad_request, start_failed
 from .invoke import AnyVerb, ServiceInvoker
+from .metadata import ActorRuntimeStatus, ExtendedMetadata, metadata_document
 from .routing import EscapedPathRoute, not_served, not_served_paths
 from .scheduler import Scheduler
 from .settings import SidecarSettings
@@ -76,6 +77,7 @@ class Sidecar:
         self.started = asyncio.Event()
         self.start_failure: DaprError | None = None
         self.tracer: Tracer | None = None  # set when it starts, if an SDK is installed
+        self.extended_metadata = ExtendedMetadata()
         self._workers: list[asyncio.Task[None]] = []
 
     def begin_shutdown(self) -> None:
@@ -139,40 +141,41 @@ class Sidecar:
     async def healthz(self, request: Request) -> Response:
         if not self.ready.is_set():
             raise DaprError(500, "ERR_HEALTH_NOT_READY", "dapr is not ready")
+        # Name resolvers ask with ?appid= whether the sidecar at an address is still the app
+        # they resolved; present but different (even empty) is a mismatch (docs/protocol.md §3.1).
+        asked = request.query_params.get("appid")
+        if asked is not None and asked != self.settings.app_id:
+            raise DaprError(500, "ERR_HEALTH_APPID_NOT_MATCH", "dapr app-id does not match")
         return Response(status_code=204)
 
     async def healthz_outbound(self, request: Request) -> Response:
         return Response(status_code=204)
 
     async def metadata(self, request: Request) -> Response:
-        counts = self.actors.active_counts()
-        body = {
-            "id": self.settings.app_id,
-            "runtimeVersion": "dapr-actors-fastapi dev sidecar",
-            # Its SQLite store, described as daprd describes an actor-capable state store: ETags
-            # and transactions give the capability "ACTOR" (daprd's pkg/runtime/runtime.go,
-            # getComponentsCapabilitesMap).
-            "components": [
-                {
-                    "name": "dev-sidecar-sqlite",
-                    "type": "state.sqlite",
-                    "version": "v1",
-                    "capabilities": ["ETAG", "TRANSACTIONAL", "TTL", "ACTOR"],
-                }
-            ],
-            "actors": [{"type": name, "count": count} for name, count in counts.items()],
-            "actorRuntime": {
-                "runtimeStatus": "RUNNING" if self.ready.is_set() else "INITIALIZING",
-                "activeActors": [{"type": n, "count": c} for n, c in counts.items()],
-                "hostReady": bool(counts),
-                "placement": "dev sidecar (single host)",
-            },
-            "extended": {
-                "activations": str(self.actors.activations),
-                "deactivations": str(self.actors.deactivations),
-            },
+        own = {
+            "activations": str(self.actors.activations),
+            "deactivations": str(self.actors.deactivations),
         }
+        body = metadata_document(
+            app_id=self.settings.app_id,
+            app_url=self.settings.app_url,
+            endpoint_names=self.invoker.endpoints,
+            actors=self._actor_runtime_status(),
+            extended={**self.extended_metadata.attributes, **own},
+        )
         return Response(json.dumps(body), media_type="application/json")
+
+    async def put_metadata(self, request: Request) -> Response:
+        value = await read_body(request, self.settings.max_body_size)
+        self.extended_metadata.set(request.path_params["key"], value)
+        return Response(status_code=204)
+
+    def _actor_runtime_status(self) -> ActorRuntimeStatus:
+        if self.start_failure is not None:
+            return ActorRuntimeStatus("DISABLED")
+        if not self.ready.is_set():
+            return ActorRuntimeStatus("INITIALIZING")
+        return ActorRuntimeStatus("RUNNING", self.actors.active_counts())
 
     async def invoke_actor(self, request: Request) -> Response:
         actor_type, actor_id = _actor_path(request)
@@ -370,6 +373,7 @@ def create_app(settings: SidecarSettings) -> Starlette:
             methods=["GET"],
         ),
         Route("/v1.0/metadata", guarded(sidecar.metadata), methods=["GET"]),
+        EscapedPathRoute("/v1.0/metadata/{key}", guarded(sidecar.put_metadata), methods=["PUT"]),
         actor_route("/method/{method:path}", sidecar.invoke_actor, "GET", "POST", "PUT", "DELETE"),
         actor_route("/state", sidecar.state_transaction, "POST", "PUT"),
         actor_route("/state/{key:path}", sidecar.get_state, "GET"),
