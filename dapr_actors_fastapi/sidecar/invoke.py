@@ -40,6 +40,7 @@ from .._wire.names import go_path_clean, normalize_method
 from .bodies import read_body
 from .channel import NO_AUTO_HEADERS, PassthroughClient, forwardable
 from .errors import DaprError, direct_invoke_failed
+from .redirects import TooManyRedirects, check_redirect, next_verb, redirect_headers
 from .resources import HTTPEndpoint, load_http_endpoints
 from .settings import SidecarSettings
 
@@ -77,6 +78,8 @@ class Target:
     """The callee's app id; ``None`` for external targets, which get no caller/callee headers."""
     api_token: str | None = None
     """``dapr-api-token`` for the callee: the own app's ``APP_API_TOKEN``."""
+    follows_redirects: bool = False
+    """301/302/303 are followed (``HTTPEndpoint`` resources, see ``redirects.py``)."""
 
 
 class ServiceInvoker(PassthroughClient):
@@ -103,7 +106,7 @@ class ServiceInvoker(PassthroughClient):
         """The target called ``name``; ``DaprError`` (500) when there is none."""
         endpoint = self.endpoints.get(name)
         if endpoint is not None:
-            return Target(name, endpoint.base_url, endpoint.headers)
+            return Target(name, endpoint.base_url, endpoint.headers, follows_redirects=True)
         if name.startswith(("http://", "https://")):
             return Target(name, name)
         return self._resolve_app(name)
@@ -174,21 +177,9 @@ class ServiceInvoker(PassthroughClient):
     async def _send(
         self, target: Target, verb: str, url: yarl.URL, headers: CIMultiDict[str], body: bytes
     ) -> Response:
-        if self._session is None:
-            raise RuntimeError("ServiceInvoker.open() must be awaited before handling requests")
         try:
-            async with self._session.request(
-                verb,
-                url,
-                headers=headers,
-                # No body means no Content-Length: 0 on GET and friends; POST etc. still get one.
-                data=body or None,
-                allow_redirects=False,
-                skip_auto_headers=NO_AUTO_HEADERS,
-                timeout=aiohttp.ClientTimeout(total=self.settings.invoke_timeout),
-            ) as answer:
-                payload = await answer.read()
-                return _relay(answer.status, answer.headers.items(), payload)
+            async with asyncio.timeout(self.settings.invoke_timeout):  # the redirects included
+                return await self._exchange(target, verb, url, headers, body)
         except TimeoutError:
             raise direct_invoke_failed(
                 target.name,
@@ -197,6 +188,47 @@ class ServiceInvoker(PassthroughClient):
             ) from None
         except aiohttp.ClientError as error:
             raise direct_invoke_failed(target.name, str(error) or type(error).__name__) from None
+        except TooManyRedirects as error:
+            raise direct_invoke_failed(target.name, str(error)) from None
+
+    async def _exchange(
+        self, target: Target, verb: str, url: yarl.URL, headers: CIMultiDict[str], body: bytes
+    ) -> Response:
+        """The target's answer, after the redirects ``target`` follows."""
+        if self._session is None:
+            raise RuntimeError("ServiceInvoker.open() must be awaited before handling requests")
+        first_verb, first_headers, sent = verb, list(headers.items()), 0
+        while True:
+            async with self._session.request(
+                verb,
+                url,
+                headers=headers,
+                # No body means no Content-Length: 0 on GET and friends; POST etc. still get one.
+                data=body or None,
+                allow_redirects=False,
+                skip_auto_headers=NO_AUTO_HEADERS,
+            ) as answer:
+                sent += 1
+                location = answer.headers.get("location")
+                following = next_verb(answer.status, verb) if target.follows_redirects else None
+                if following is None or not location:
+                    payload = await answer.read()
+                    return _relay(answer.status, answer.headers.items(), payload)
+            check_redirect(first_verb, location, sent)
+            previous, url = url, _follow(target, url, location)
+            headers = redirect_headers(first_headers, previous, url)
+            if following != verb:
+                verb, body = following, b""
+
+
+def _follow(target: Target, url: yarl.URL, location: str) -> yarl.URL:
+    """``location`` resolved against ``url``, as Go's ``URL.Parse`` resolves a redirect."""
+    try:
+        return url.join(yarl.URL(location))
+    except ValueError as error:
+        raise direct_invoke_failed(
+            target.name, f"failed to parse Location header {location!r}: {error}"
+        ) from None
 
 
 async def unless_caller_leaves(
