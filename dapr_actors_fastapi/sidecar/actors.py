@@ -38,6 +38,11 @@ DEFAULT_IDLE_TIMEOUT = 60 * 60 * SECOND  # daprd's DefaultIdleTimeout
 DEFAULT_SCAN_INTERVAL = 30 * SECOND
 DEFAULT_MAX_STACK_DEPTH = 32
 REENTRANCY_HEADER = "Dapr-Reentrancy-Id"
+# Deactivating every actor before exit (§4.4): daprd gives it 5 s (the context its placement
+# client hands HaltAll when it stops) and sends the DELETEs all at once, which its app client
+# caps at 1024 connections (MaxConnsPerHost), as the dev sidecar's app channel does.
+EXIT_DEACTIVATION_SECONDS = 5.0
+EXIT_DEACTIVATION_CONCURRENCY = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +263,52 @@ class ActorTable:
         ]
         results = await asyncio.gather(*(self.deactivate(*key) for key in expired))
         return sum(results)
+
+    async def deactivate_all(
+        self,
+        within: float = EXIT_DEACTIVATION_SECONDS,
+        concurrency: int = EXIT_DEACTIVATION_CONCURRENCY,
+    ) -> int:
+        """Deactivate every active actor, as daprd does before it exits: each in its turn, up
+        to ``concurrency`` at once, for at most ``within`` seconds (then the rest are given
+        up, still in the table); returns how many were deactivated. Logs its progress."""
+        keys = list(self._active)
+        if not keys:
+            return 0
+        logger.info("deactivating %d active actors before exit", len(keys))
+        gate = asyncio.Semaphore(concurrency)
+
+        async def one(key: tuple[str, str]) -> bool:
+            async with gate:
+                try:
+                    return await self.deactivate(*key)
+                except Exception:
+                    logger.exception("deactivating %s/%s failed", *key)
+                    return False
+
+        tasks = [asyncio.create_task(one(key)) for key in keys]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        pending: set[asyncio.Task[bool]] = set(tasks)
+        while pending and loop.time() < deadline:
+            _, pending = await asyncio.wait(pending, timeout=min(1.0, deadline - loop.time()))
+            if pending:
+                logger.info("deactivated %d of %d actors", len(tasks) - len(pending), len(tasks))
+        for task in pending:
+            task.cancel()
+        await asyncio.wait(tasks)
+        done = sum(1 for task in tasks if not task.cancelled() and task.result())
+        if pending:
+            logger.warning(
+                "%d of %d actors were not deactivated within %gs (their turns or DELETEs did "
+                "not finish); stopping anyway",
+                len(pending),
+                len(tasks),
+                within,
+            )
+        else:
+            logger.info("deactivated %d actors before exit", done)
+        return done
 
     async def run_idle_scanner(self) -> None:
         """Deactivate idle actors every scan interval, until cancelled."""

@@ -381,6 +381,10 @@ class PlannedServer:
     own_loop: bool = False  # serve on an event loop of its own, in a thread
     # Called the moment a stop is asked for, before any server stops accepting.
     begin_shutdown: Callable[[], None] | None = None
+    # Awaited on the server's loop after every begin_shutdown, before any server stops, with
+    # the seconds left of SHUTDOWN_SECONDS: the sidecar deactivates its actors while the app
+    # still answers, as daprd does before it exits.
+    before_stop: Callable[[float], Coroutine[Any, Any, object]] | None = None
 
 
 @dataclass(frozen=True)
@@ -509,6 +513,8 @@ def _planned_sidecar(
         # Like daprd once its shutdown began: new actor calls get 503 ERR_ACTOR_RUNTIME_CLOSED
         # while the app still drains, rather than an error about the app's closed port.
         begin_shutdown=app.state.sidecar.begin_shutdown,
+        # Like daprd before it exits: DELETE every active actor, so on_deactivate runs.
+        before_stop=app.state.sidecar.actors.deactivate_all,
     )
 
 
@@ -600,7 +606,9 @@ async def _serve_until_stopped(plan: Plan) -> int:
             for planned in plan.servers:
                 if planned.begin_shutdown is not None:
                     planned.begin_shutdown()
-            await _stop_all(running)
+            deadline = asyncio.get_running_loop().time() + SHUTDOWN_SECONDS
+            await _before_stop(plan, running, deadline)
+            await _stop_all(running, deadline)
     crashed = [f"{each.name} ({each.error()!r})" for each in running if each.error()]
     if crashed:
         raise CliError(f"{', '.join(crashed)} stopped unexpectedly; see the log above")
@@ -615,15 +623,28 @@ async def _launch(planned: PlannedServer, server: EmbeddedServer) -> Server:
     return thread
 
 
-async def _stop_all(running: Sequence[Server]) -> None:
-    """Stop in reverse start order, within ``SHUTDOWN_SECONDS`` for requests in flight.
+async def _before_stop(plan: Plan, running: Sequence[Server], deadline: float) -> None:
+    """Each started server's ``before_stop``, on its loop, within what is left until
+    ``deadline``; a failure is logged, and the stop goes on."""
+    loop = asyncio.get_running_loop()
+    for planned, server in zip(plan.servers, running, strict=False):
+        if planned.before_stop is None or server.error() is not None:
+            continue
+        try:
+            await server.run_on_loop(planned.before_stop(max(deadline - loop.time(), 0.0)))
+        except Exception:
+            logging.getLogger(__name__).exception("%s: preparing to stop failed", planned.name)
+
+
+async def _stop_all(running: Sequence[Server], deadline: float) -> None:
+    """Stop in reverse start order, requests in flight within what is left until ``deadline``
+    (``SHUTDOWN_SECONDS`` after the stop was asked for).
 
     The app stops first, while the sidecar still answers the calls its shutdown makes (saving
     actor state); then the sidecar, with what is left of the time (its calls to the app that
     are still open are cancelled then).
     """
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + SHUTDOWN_SECONDS
     for each in reversed(running):
         await each.stop(drain_seconds=deadline - loop.time())
 

@@ -144,6 +144,10 @@ class RunningServer:
         finally:
             self.sock.close()  # uvicorn closes it too, unless it never started
 
+    async def run_on_loop(self, step: Coroutine[Any, Any, T]) -> T:
+        """Run ``step`` on the server's event loop: here, the caller's own."""
+        return await step
+
     def error(self) -> BaseException | None:
         """What the server task raised, once it is done (``None``: a clean stop)."""
         if not self.task.done() or self.task.cancelled():
@@ -214,6 +218,11 @@ class ServerThread:
         if self._inner is None:
             raise RuntimeError(f"{self.name} was not started; call start() first")
         return self._inner
+
+    async def run_on_loop(self, step: Coroutine[Any, Any, T]) -> T:
+        """Run ``step`` on the server's event loop, e.g. work on the server's own objects."""
+        self._running_server()  # its loop runs only once started
+        return await self._on_loop(step)
 
     async def _on_loop(self, step: Coroutine[Any, Any, T]) -> T:
         """Run ``step`` on the server's loop; cancelling the wait cancels ``step`` there."""

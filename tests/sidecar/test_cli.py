@@ -156,7 +156,10 @@ def test_run_serves_the_app_behind_the_sidecar_and_stops_on_ctrl_c(
     assert f"app 'quickstart' on http://127.0.0.1:{app_port}" in out
     assert f"dev sidecar on http://127.0.0.1:{sidecar_port}" in out
     assert "hosted actor types: x-wing" in err
-    assert "deactivated 1 'x-wing' actors at shutdown" in err  # the app's lifespan shutdown ran
+    # The sidecar deactivated the actor before the app stopped, as daprd does before it exits;
+    # then the app's lifespan shutdown ran, with nothing left to deactivate.
+    assert "deactivated 1 actors before exit" in err
+    assert "Application shutdown complete" in err
     assert "Traceback" not in err
     assert state_db.exists()
 
@@ -183,8 +186,8 @@ def test_run_with_debug_logs_shows_activations_and_deactivations(
     assert run.stop(signal.SIGTERM) == 0
     _, err = run.output()
     assert "activated x-wing/33" in err
-    assert "deactivated x-wing/33" in err  # at shutdown
-    assert "deactivated 1 'x-wing' actors at shutdown" in err
+    assert "deactivated x-wing/33" in err  # at shutdown, by the sidecar's DELETE
+    assert "deactivating 1 active actors before exit" in err
 
 
 STARWARS = """
