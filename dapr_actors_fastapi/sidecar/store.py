@@ -21,7 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+from .errors import DaprError
+
 logger = logging.getLogger(__name__)
+
+# daprd's codes and message prefixes for a failing actor state store (docs/protocol.md §7.6).
+STATE_GET_FAILED = ("ERR_ACTOR_STATE_GET", "error getting actor state")
+STATE_SAVE_FAILED = ("ERR_ACTOR_STATE_TRANSACTION_SAVE", "error saving actor transaction state")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS actor_values (
@@ -165,16 +171,27 @@ class StateStore:
         logger.info("%s: moved %d actor state values to the current layout", self.path, len(moved))
 
     def get(self, key: StateKey, now: float) -> StoredValue | None:
-        """The value under ``key``, or ``None`` if absent or expired at ``now``."""
-        row = self._db.execute(
-            f"SELECT value, expires_at FROM actor_values WHERE {_KEY_MATCHES}", key
-        ).fetchone()
+        """The value under ``key``, or ``None`` if absent or expired at ``now``; a failing
+        store is daprd's ``500 ERR_ACTOR_STATE_GET`` (``DaprError``)."""
+        try:
+            row = self._db.execute(
+                f"SELECT value, expires_at FROM actor_values WHERE {_KEY_MATCHES}", key
+            ).fetchone()
+        except sqlite3.Error as error:
+            raise self._failed(STATE_GET_FAILED, error) from error
         if row is None or (row[1] is not None and row[1] <= now):
             return None
         return StoredValue(bytes(row[0]), row[1])
 
     def apply(self, writes: Sequence[StateWrite], now: float) -> None:
-        """Apply every write atomically: on any error, none of them is kept."""
+        """Apply every write atomically: on any error, none of them is kept. A failing store
+        (locked, full, read-only) is daprd's ``500 ERR_ACTOR_STATE_TRANSACTION_SAVE``."""
+        try:
+            self._apply(writes, now)
+        except sqlite3.Error as error:
+            raise self._failed(STATE_SAVE_FAILED, error) from error
+
+    def _apply(self, writes: Sequence[StateWrite], now: float) -> None:
         self._db.execute("BEGIN IMMEDIATE")
         try:
             for write in writes:
@@ -188,10 +205,15 @@ class StateStore:
                         "VALUES (?, ?, ?, ?, ?, ?)",
                         (*write.key, write.value, expires),
                     )
+            self._db.execute("COMMIT")  # inside: a COMMIT that fails (disk full) rolls back too
         except BaseException:
-            self._db.execute("ROLLBACK")
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
             raise
-        self._db.execute("COMMIT")
+
+    def _failed(self, failure: tuple[str, str], error: sqlite3.Error) -> DaprError:
+        code, doing = failure
+        return DaprError(500, code, f"{doing}: {error} (the dev sidecar's store {self.path})")
 
     def save_reminder(self, app_id: str, record: ReminderRecord) -> None:
         """Insert or replace a reminder, progress included."""
