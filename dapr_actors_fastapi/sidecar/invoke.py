@@ -315,7 +315,8 @@ def _checked_method(target: str, method: str) -> str:
 def _refuse_percent(target: str, method: str) -> None:
     """daprd puts the decoded method into the target URL as it is, so a ``%`` there starts an
     escape: Go refuses the URL when no two hex digits follow (500), and otherwise the target
-    decodes the method a second time. The dev sidecar refuses every ``%`` (docs/protocol.md §13)."""
+    decodes the method a second time. The dev sidecar refuses every ``%`` (docs/protocol.md
+    §13.1)."""
     if "%" in method:
         raise direct_invoke_failed(
             target,

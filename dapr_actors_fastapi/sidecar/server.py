@@ -322,7 +322,7 @@ def _method_name(method: str) -> str:
     except ValueError as error:
         raise bad_request(str(error)) from None
     if not cleaned:
-        # daprd would call PUT /actors/{type}/{id}/method on the app (docs/protocol.md §13).
+        # daprd would call PUT /actors/{type}/{id}/method on the app (docs/protocol.md §13.1).
         raise bad_request(f"invalid method: {method!r} names no method once cleaned")
     return _utf8(cleaned, "method")
 

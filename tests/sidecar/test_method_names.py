@@ -120,7 +120,7 @@ async def test_reserved_characters_in_an_invoked_method_are_500(
 @pytest.mark.parametrize("method", ["test%25stream", "test%2541"])
 async def test_a_decoded_percent_in_an_invoked_method_is_500(sidecar: Sidecar, method: str) -> None:
     # daprd: Go cannot build a URL from "test%stream" (500); "test%41" would reach the app as
-    # "testA", decoded twice, which the dev sidecar refuses as well (docs/protocol.md §13).
+    # "testA", decoded twice, which the dev sidecar refuses as well (docs/protocol.md §13.1).
     for path, headers in ((INVOKE + method, None), ("/" + method, {"dapr-app-id": APP_ID})):
         status, error = await sidecar.error("GET", path, headers)
         assert (status, error["errorCode"]) == (500, "ERR_DIRECT_INVOKE"), (path, error)
@@ -191,4 +191,4 @@ async def test_reserved_characters_in_an_actor_method_are_400(
     status, error = await sidecar.error("PUT", f"/v1.0/actors/mytype/1/method/{method}")
     assert (status, error["errorCode"]) == (400, "ERR_BAD_REQUEST"), error
     assert error["message"].startswith("invalid request: "), error
-    assert error["message"].endswith(refusal) or refusal in error["message"], error
+    assert refusal in error["message"], error
