@@ -14,8 +14,9 @@ official SDK does, with a blocking call). So under ``run`` the sidecar starts fi
 loop of its own in a thread, and ``sidecar`` serves at once and finds the app in the background.
 
 Stop follows daprd's graceful shutdown: the first SIGINT/SIGTERM makes the sidecar start no new
-actor turns (503 ERR_ACTOR_RUNTIME_CLOSED), stops accepting, gives requests in flight
-``SHUTDOWN_SECONDS`` in all, then cancels them (and the calls they make), runs the lifespan
+actor turns (503 ERR_ACTOR_RUNTIME_CLOSED) and deactivate every active actor while the app
+still answers, then stops accepting, gives requests in flight ``SHUTDOWN_SECONDS`` in all (the
+deactivation included), then cancels them (and the calls they make), runs the lifespan
 shutdowns and exits 0.
 """
 
@@ -214,8 +215,9 @@ def build_parser() -> argparse.ArgumentParser:
         "run",
         help="run an app and the dev sidecar in one process",
         description="Serve MODULE:APP with uvicorn and the dev sidecar in front of it, in one "
-        "process. Ctrl-C or SIGTERM stops both: requests in flight get "
-        f"{SHUTDOWN_SECONDS:g} s, then the app's lifespan shutdown runs. The app sees "
+        "process. Ctrl-C or SIGTERM stops both: the sidecar deactivates every active actor "
+        "(DELETE, as daprd before it exits), requests in flight get "
+        f"{SHUTDOWN_SECONDS:g} s in all, then the app's lifespan shutdown runs. The app sees "
         "DAPR_HTTP_PORT, APP_ID and APP_PORT in its environment, as under `dapr run`.",
     )
     run.add_argument(
