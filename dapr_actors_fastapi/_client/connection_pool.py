@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import NamedTuple, cast
 from urllib.parse import urlsplit
 
@@ -33,6 +33,9 @@ from multidict import CIMultiDict, CIMultiDictProxy
 MAX_IDLE_CONNECTIONS = 64
 MAX_IDLE_SECONDS = 4.0
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+
+
+Headers = Mapping[str, str] | Sequence[tuple[str, str]]
 
 
 class HttpAnswer(NamedTuple):
@@ -164,10 +167,17 @@ class HttpPool:
     """Keep-alive connections to one ``http://`` or ``https://`` origin.
 
     ``default_headers`` go with every request (for example the API token). Open lazily: the
-    first request connects. ``close()`` closes every connection.
+    first request connects. ``close()`` closes every connection. At most ``max_idle``
+    connections wait for the next request; those beyond are closed when their answer is in.
     """
 
-    def __init__(self, base_url: str, default_headers: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        default_headers: Mapping[str, str],
+        *,
+        max_idle: int = MAX_IDLE_CONNECTIONS,
+    ) -> None:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(
@@ -178,14 +188,16 @@ class HttpPool:
         self._ssl = ssl.create_default_context() if parts.scheme == "https" else None
         self._prefix = parts.path.rstrip("/")
         fixed = {"Host": parts.netloc.rpartition("@")[2], **default_headers}
-        self._fixed_headers = _header_lines(fixed)
+        self._fixed_headers = _header_lines(fixed.items())
         self._idle: list[_Connection] = []
         self._open: set[_Connection] = set()
+        self._max_idle = max_idle
 
     async def request(
-        self, method: str, target: str, headers: Mapping[str, str], body: bytes | None
+        self, method: str, target: str, headers: Headers, body: bytes | None
     ) -> HttpAnswer:
         """Send one request; ``target`` is the already percent-encoded path and query.
+        ``headers`` as a mapping, or as (name, value) pairs when a name may repeat.
 
         Raises ``OSError`` subclasses when the server cannot be reached or hangs up
         (``ConnectionClosed``, ``InvalidAnswer``); bound it with ``asyncio.timeout``.
@@ -215,15 +227,14 @@ class HttpPool:
         self._idle.clear()
         self._open.clear()
 
-    def _serialize(
-        self, method: str, target: str, headers: Mapping[str, str], body: bytes | None
-    ) -> bytes:
+    def _serialize(self, method: str, target: str, headers: Headers, body: bytes | None) -> bytes:
         start = f"{method} {self._prefix}{target} HTTP/1.1\r\n".encode()
         if body is None and method in ("GET", "HEAD", "DELETE"):
             length = b""
         else:
             length = b"Content-Length: %d\r\n" % (len(body) if body else 0)
-        extra = _header_lines(headers) if headers else b""
+        pairs = headers.items() if isinstance(headers, Mapping) else headers
+        extra = _header_lines(pairs) if headers else b""
         return b"".join((start, self._fixed_headers, extra, length, b"\r\n", body or b""))
 
     async def _acquire(self) -> tuple[_Connection, bool]:
@@ -248,16 +259,16 @@ class HttpPool:
         return connection
 
     def _release(self, connection: _Connection) -> None:
-        if connection.reusable and not connection.closed and len(self._idle) < MAX_IDLE_CONNECTIONS:
+        if connection.reusable and not connection.closed and len(self._idle) < self._max_idle:
             connection.idle_since = asyncio.get_running_loop().time()
             self._idle.append(connection)
         else:
             connection.close()
 
 
-def _header_lines(headers: Mapping[str, str]) -> bytes:
+def _header_lines(headers: Iterable[tuple[str, str]]) -> bytes:
     lines = []
-    for name, value in headers.items():
+    for name, value in headers:
         if any(c in name or c in value for c in "\r\n"):
             raise ValueError(f"header {name!r} contains a line break; remove it")
         lines.append(f"{name}: {value}\r\n")
