@@ -269,7 +269,7 @@ class HttpPool:
 def _header_lines(headers: Iterable[tuple[str, str]]) -> bytes:
     lines = []
     for name, value in headers:
-        if any(c in name or c in value for c in "\r\n"):
+        if "\n" in name or "\n" in value or "\r" in name or "\r" in value:
             raise ValueError(f"header {name!r} contains a line break; remove it")
         lines.append(f"{name}: {value}\r\n")
     return "".join(lines).encode()

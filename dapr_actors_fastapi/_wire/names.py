@@ -5,7 +5,6 @@ anywhere is one the sidecar accepts too."""
 
 from __future__ import annotations
 
-import json
 import re
 
 # '/' is refused for methods too, where it would be ambiguous with the remind/ and timer/
@@ -15,6 +14,18 @@ _INVALID_NAME = re.compile(r"[/\\#?\x00-\x1f\x7f]")
 # What NormalizeMethod refuses outright; "/" is a path separator in a method, not a refusal.
 _FORBIDDEN_IN_METHOD = frozenset("#?\x00")
 _CONTROL = re.compile(r"[\x01-\x1f\x7f]")
+
+_GO_ESCAPES = {
+    "\a": "\\a",
+    "\b": "\\b",
+    "\f": "\\f",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+    "\v": "\\v",
+    "\\": "\\\\",
+    '"': '\\"',
+}
 
 RESERVED_TYPE_PREFIX = "dapr.internal."
 """Actor types under this prefix belong to Dapr itself (workflows)."""
@@ -46,7 +57,7 @@ def normalize_method(method: str) -> str:
     ``method`` is percent-decoded already, so ``admin%2F..%2Fpublic`` arrives here as
     ``admin/../public`` and comes back as ``public``.
     """
-    quoted = json.dumps(method, ensure_ascii=False)  # close to Go's %q
+    quoted = go_quote(method)
     if any(char in _FORBIDDEN_IN_METHOD for char in method):
         raise ValueError(f"method contains forbidden character: {quoted}")
     control = _CONTROL.search(method)
@@ -78,3 +89,25 @@ def go_path_clean(path: str) -> str:
     if rooted:
         return "/" + joined
     return joined or "."
+
+
+def go_quote(text: str) -> str:
+    """``text`` as Go's ``%q`` prints it: double quotes, Go's escapes for what is not printable;
+    bytes that were not UTF-8 (lone surrogates here) as ``\\xNN``."""
+    out = ['"']
+    for char in text:
+        code = ord(char)
+        if char in _GO_ESCAPES:
+            out.append(_GO_ESCAPES[char])
+        elif 0xDC80 <= code <= 0xDCFF:
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif char.isprintable() or char == " ":
+            out.append(char)
+        elif code < 0x80:
+            out.append(f"\\x{code:02x}")
+        elif code <= 0xFFFF:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    out.append('"')
+    return "".join(out)

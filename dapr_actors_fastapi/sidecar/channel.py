@@ -56,13 +56,24 @@ NO_AUTO_HEADERS = ("Accept", "Accept-Encoding", "User-Agent", "Content-Type")
 
 def forwardable(headers: Iterable[tuple[str, str]]) -> CIMultiDict[str]:
     """``headers`` without hop-by-hop ones (and those a ``Connection`` header names)."""
-    pairs = list(headers)
-    dropped: frozenset[str] | set[str] = HOP_BY_HOP
-    for name, value in pairs:
-        if name.lower() == "connection":
-            dropped = HOP_BY_HOP | {token.strip().lower() for token in value.split(",")}
-            break
-    return CIMultiDict((name, value) for name, value in pairs if name.lower() not in dropped)
+    return CIMultiDict(relayable(headers))
+
+
+def relayable(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``forwardable`` as a list of pairs: the app channel's per-request filter, one pass in
+    the usual case of no ``Connection`` header."""
+    kept = []
+    named: set[str] = set()
+    for name, value in headers:
+        lowered = name.lower()
+        if lowered in HOP_BY_HOP:
+            if lowered == "connection":
+                named.update(token.strip().lower() for token in value.split(","))
+            continue
+        kept.append((name, value))
+    if named:
+        kept = [(name, value) for name, value in kept if name.lower() not in named]
+    return kept
 
 
 def passthrough_session() -> aiohttp.ClientSession:
@@ -183,15 +194,14 @@ class AppChannel:
         """
         if self._pool is None:
             raise RuntimeError("AppChannel.open() must be awaited before requests are sent")
-        outgoing = [
-            (name, value)
-            for name, value in forwardable(headers).items()
-            # The channel's own token replaces whatever a caller's headers carried.
-            if self._token is None or name.lower() != "dapr-api-token"
-        ]
+        outgoing = relayable(headers)
+        if self._token is not None:
+            # The channel's own token (sent with every request) replaces a caller's.
+            outgoing = [pair for pair in outgoing if pair[0].lower() != "dapr-api-token"]
         try:
             answer = await self._pool.request(method, path, outgoing, body or None)
         except OSError as error:
             # Refused, reset, closed before the answer was complete, or not HTTP at all.
             raise AppUnreachable(f"{method} {self.base_url}{path}: {error}") from error
-        return AppResponse(answer.status, forwardable(answer.headers.items()), answer.body)
+        relayed = CIMultiDict(relayable(answer.headers.items()))
+        return AppResponse(answer.status, relayed, answer.body)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hmac
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,9 +23,9 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send, StatefulLifespan
 
 from .._telemetry.telemetry import installed_tracer
-from .._wire.names import is_valid_name, normalize_method
 from .._wire.paths import method_callback_path
 from .actors import (
     REENTRANCY_HEADER,
@@ -38,19 +39,36 @@ from .actors import (
 )
 from .bodies import read_body
 from .channel import AppChannel, AppUnreachable
-from .errors import INSTANCE_MISSING, DaprError, actor_invoke_failed, bad_request, start_failed
+from .errors import INSTANCE_MISSING, DaprError, actor_invoke_failed, start_failed
 from .invoke import AnyVerb, ServiceInvoker
 from .metadata import ActorRuntimeStatus, ExtendedMetadata, metadata_document
-from .routing import EscapedPathRoute, not_served, not_served_paths
+from .name_checks import checked_method, checked_name, utf8
+from .raw_asgi import (
+    BAD_TOKEN,
+    NO_CONTENT,
+    Answer,
+    ClientDisconnected,
+    RawRequest,
+    error_answer,
+    json_answer,
+    send_answer,
+)
+from .routing import ACTOR_ROUTES, ActorRoute, actor_route, not_served, not_served_paths
 from .scheduler import Scheduler
 from .settings import SidecarSettings
-from .state import is_text, parse_transaction
+from .state import decode_transaction, transaction_writes
 from .store import StateKey, StateStore
 from .tracing import ActorCallSpan
 
 logger = logging.getLogger(__name__)
 
 TRACER_SCOPE = "dapr_actors_fastapi.sidecar"
+# Request headers an actor call does not pass on to the app: the token is for this sidecar,
+# the reentrancy id is re-sent as decided, and the caller's identity is the sidecar's to stamp
+# (daprd strips both, pkg/acl/workflow/identity.go StripUntrustedCallerIdentity).
+_NOT_RELAYED = frozenset(
+    {b"dapr-api-token", b"dapr-reentrancy-id", b"dapr-caller-app-id", b"dapr-caller-namespace"}
+)
 
 
 class Sidecar:
@@ -79,6 +97,15 @@ class Sidecar:
         self.tracer: Tracer | None = None  # set when it starts, if an SDK is installed
         self.extended_metadata = ExtendedMetadata()
         self._workers: list[asyncio.Task[None]] = []
+        # The callback path of each (type, id, method) recently called: escaping three names
+        # was a tenth of the Python time of a relayed call.
+        self._callback_path = functools.lru_cache(maxsize=4096)(method_callback_path)
+        # What every relayed actor call adds to the caller's headers, as daprd does.
+        self._stamp = [
+            ("Dapr-Api-Call", "true"),
+            ("dapr-caller-app-id", settings.app_id),
+            ("dapr-caller-namespace", settings.namespace),
+        ]
 
     def begin_shutdown(self) -> None:
         """Start no new actor turns from now on (503 ``ERR_ACTOR_RUNTIME_CLOSED``), as daprd
@@ -177,25 +204,29 @@ class Sidecar:
             return ActorRuntimeStatus("INITIALIZING")
         return ActorRuntimeStatus("RUNNING", self.actors.active_counts())
 
-    async def invoke_actor(self, request: Request) -> Response:
-        actor_type, actor_id = _actor_path(request)
-        method = _method_name(request.path_params["method"])
+    # -- hot routes: raw ASGI, dispatched by ActorRoutes before Starlette ------------------------
+
+    async def invoke_actor(self, request: RawRequest, route: ActorRoute) -> Answer:
+        actor_type, actor_id = _actor_names(route)
+        method = checked_method(route.rest)
         hosted = self._hosted(actor_type, actor_id)
-        headers = [(k, v) for k, v in request.headers.items() if k.lower() != "dapr-api-token"]
-        reentrancy_id = self.actors.reentrancy(hosted, headers)
-        headers = [(k, v) for k, v in headers if k.lower() != "dapr-reentrancy-id"]
+        headers: list[tuple[str, str]] = []
+        presented_id = None
+        for name, value in request.headers:
+            if name not in _NOT_RELAYED:
+                headers.append((name.decode("latin-1"), value.decode("latin-1")))
+            elif name == b"dapr-reentrancy-id" and presented_id is None:
+                presented_id = value.decode("latin-1")
+        reentrancy_id = self.actors.reentrancy(
+            hosted, () if presented_id is None else [(REENTRANCY_HEADER, presented_id)]
+        )
         if reentrancy_id is not None:
             headers.append((REENTRANCY_HEADER, reentrancy_id))
-        headers += [
-            ("Dapr-Api-Call", "true"),
-            ("dapr-caller-app-id", self.settings.app_id),
-            ("dapr-caller-namespace", self.settings.namespace),
-        ]
-        path = method_callback_path(actor_type, actor_id, method)
-        query = request.scope["query_string"]
-        if query:
-            path += "?" + query.decode("latin-1")  # as the caller encoded it
-        body = await read_body(request, self.settings.max_body_size)
+        headers += self._stamp
+        path = self._callback_path(actor_type, actor_id, method)
+        if request.query:
+            path += "?" + request.query.decode("latin-1")  # as the caller encoded it
+        body = await request.body(self.settings.max_body_size)
         span = None
         if self.tracer is not None:
             span = ActorCallSpan(self.tracer, actor_type, actor_id, method, headers)
@@ -212,59 +243,66 @@ class Sidecar:
         if span is not None:
             span.end(answer.status)
         answer = method_response(answer, actor_type, actor_id, method)
-        out = answer.headers.copy()
-        out.setdefault("content-type", "application/json")
-        return Response(answer.body, status_code=200, headers=dict(out.items()))
+        # Every header the app sent, repeated ones included (daprd adds them one by one).
+        out = [
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in answer.headers.items()
+        ]
+        if "content-type" not in answer.headers:
+            out.append((b"content-type", b"application/json"))
+        return Answer(200, out, answer.body)
 
-    async def state_transaction(self, request: Request) -> Response:
-        actor_type, actor_id = _actor_path(request)
+    async def state_transaction(self, request: RawRequest, route: ActorRoute) -> Answer:
+        actor_type, actor_id = _actor_names(route)
+        # daprd decodes the body before it looks at the actor (pkg/api/http/actors.go
+        # onActorStateTransaction): a malformed body is 400 even for an inactive actor.
+        operations = decode_transaction(await request.body(self.settings.max_body_size))
         if not self.actors.is_active(actor_type, actor_id):
             raise INSTANCE_MISSING
-        body = await read_body(request, self.settings.max_body_size)
-        writes = parse_transaction(
-            body, lambda key: StateKey(self.settings.app_id, actor_type, actor_id, key)
+        writes = transaction_writes(
+            operations, lambda key: StateKey(self.settings.app_id, actor_type, actor_id, key)
         )
         self.store.apply(writes, time.time())
-        return Response(status_code=204)
+        return NO_CONTENT
 
-    async def get_state(self, request: Request) -> Response:
-        actor_type, actor_id = _actor_path(request)
-        name = _utf8(request.path_params["key"], "key")
-        key = StateKey(self.settings.app_id, actor_type, actor_id, name)
+    async def get_state(self, request: RawRequest, route: ActorRoute) -> Answer:
+        actor_type, actor_id = _actor_names(route)
+        key = StateKey(self.settings.app_id, actor_type, actor_id, utf8(route.rest, "key"))
         stored = self.store.get(key, time.time())
         if stored is None:
-            return Response(status_code=204)
-        headers = {}
+            return NO_CONTENT
+        headers = []
         if stored.expires_at is not None:
             expiry = datetime.fromtimestamp(stored.expires_at, UTC)
-            headers["metadata.ttlExpireTime"] = expiry.isoformat().replace("+00:00", "Z")
-        return Response(stored.value, media_type="application/json", headers=headers)
+            expires = expiry.isoformat().replace("+00:00", "Z")
+            headers.append((b"metadata.ttlexpiretime", expires.encode()))
+        return json_answer(stored.value, headers)
 
-    async def create_reminder(self, request: Request) -> Response:
-        actor_type, actor_id = _actor_path(request)
-        name = _name(request.path_params["name"], "reminder name")
+    async def create_reminder(self, request: RawRequest, route: ActorRoute) -> Answer:
+        actor_type, actor_id = _actor_names(route)
+        name = checked_name(route.rest)
         hosted = self._hosted_for_reminders(actor_type)
-        body = await read_body(request, self.settings.max_body_size)
+        body = await request.body(self.settings.max_body_size)
         self.scheduler.register_reminder(hosted, actor_id, name, body)
-        return Response(status_code=204)
+        return NO_CONTENT
 
-    async def get_reminder(self, request: Request) -> Response:
-        actor_type, actor_id = _actor_path(request)
-        name = _name(request.path_params["name"], "reminder name")
+    async def get_reminder(self, request: RawRequest, route: ActorRoute) -> Answer:
+        actor_type, actor_id = _actor_names(route)
+        name = checked_name(route.rest)
         self._hosted_for_reminders(actor_type)
         reminder = self.scheduler.get_reminder(actor_type, actor_id, name)
-        return Response(json.dumps(reminder), media_type="application/json")
+        return json_answer(json.dumps(reminder).encode())
 
-    async def delete_reminder(self, request: Request) -> Response:
-        actor_type, actor_id = _actor_path(request)
-        name = _name(request.path_params["name"], "reminder name")
+    async def delete_reminder(self, request: RawRequest, route: ActorRoute) -> Answer:
+        actor_type, actor_id = _actor_names(route)
+        name = checked_name(route.rest)
         self._hosted_for_reminders(actor_type)
         self.scheduler.delete("reminder", actor_type, actor_id, name)
-        return Response(status_code=204)
+        return NO_CONTENT
 
-    async def create_timer(self, request: Request) -> Response:
-        actor_type, actor_id = _actor_path(request)
-        name = _name(request.path_params["name"], "timer name")
+    async def create_timer(self, request: RawRequest, route: ActorRoute) -> Answer:
+        actor_type, actor_id = _actor_names(route)
+        name = checked_name(route.rest)
         hosted = self.actors.hosted(actor_type)
         if hosted is None:
             raise DaprError(
@@ -272,15 +310,14 @@ class Sidecar:
                 "ERR_ACTOR_TIMER_CREATE",
                 f"error creating actor timer: actor type {actor_type!r} not registered",
             )
-        body = await read_body(request, self.settings.max_body_size)
+        body = await request.body(self.settings.max_body_size)
         self.scheduler.register_timer(hosted, actor_id, name, body)
-        return Response(status_code=204)
+        return NO_CONTENT
 
-    async def delete_timer(self, request: Request) -> Response:
-        actor_type, actor_id = _actor_path(request)
-        name = request.path_params["name"]
-        self.scheduler.delete("timer", actor_type, actor_id, name)  # always 204, as daprd
-        return Response(status_code=204)
+    async def delete_timer(self, request: RawRequest, route: ActorRoute) -> Answer:
+        actor_type, actor_id = _actor_names(route)
+        self.scheduler.delete("timer", actor_type, actor_id, route.rest)  # always 204, as daprd
+        return NO_CONTENT
 
     def _hosted_for_reminders(self, actor_type: str) -> HostedType:
         hosted = self.actors.hosted(actor_type)
@@ -302,68 +339,81 @@ class Sidecar:
         return hosted
 
 
-def _actor_path(request: Request) -> tuple[str, str]:
-    params = request.path_params
-    return _name(params["actor_type"], "actorType"), _name(params["actor_id"], "actorId")
-
-
-def _name(name: str, what: str) -> str:
-    """``name`` if daprd's ``ValidateName`` accepts it, else 400 ``ERR_BAD_REQUEST``."""
-    if not is_valid_name(name):
-        raise bad_request(f"invalid {what}: {name!r}")
-    return _utf8(name, what)
-
-
-def _method_name(method: str) -> str:
-    """``method`` as daprd's ``NormalizeMethod`` leaves it (``admin/../legit`` is ``legit``),
-    else 400 ``ERR_BAD_REQUEST`` as daprd answers (§7.1)."""
-    try:
-        cleaned = normalize_method(method)
-    except ValueError as error:
-        raise bad_request(str(error)) from None
-    if not cleaned:
-        # daprd would call PUT /actors/{type}/{id}/method on the app (docs/protocol.md §13.1).
-        raise bad_request(f"invalid method: {method!r} names no method once cleaned")
-    return _utf8(cleaned, "method")
-
-
-def _utf8(name: str, what: str) -> str:
-    """``name`` unless its escapes decoded to bytes that are not UTF-8 (``%FF``)."""
-    if not is_text(name):
-        shown = name.encode("utf-8", "surrogateescape")
-        raise bad_request(f"invalid {what}: {shown!r} is not UTF-8 once unescaped")
-    return name
+def _actor_names(route: ActorRoute) -> tuple[str, str]:
+    return checked_name(route.actor_type, "actorType"), checked_name(route.actor_id, "actorId")
 
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+HotEndpoint = Callable[[RawRequest, ActorRoute], Awaitable[Answer]]
+Lifespan = StatefulLifespan[Starlette]
 
 
-def create_app(settings: SidecarSettings) -> Starlette:
+class SidecarApp(Starlette):
+    """The sidecar's Starlette app, with the actor routes served as raw ASGI before Starlette
+    sees the request.
+
+    They are matched on the escaped path (``routing.actor_route``); anything else, including
+    an actor path with a verb its route does not take, goes on to Starlette's routes, the last
+    of which is service invocation. The checks are those of the other routes, in the same
+    order: the API token, then the app's actor config (the hosted types are known once the app
+    is up), then the route's own.
+    """
+
+    def __init__(self, sidecar: Sidecar, routes: list[Route], lifespan: Lifespan) -> None:
+        super().__init__(routes=routes, lifespan=lifespan)
+        self.state.sidecar = sidecar
+        self._sidecar = sidecar
+        token = sidecar.settings.api_token
+        self._token = None if token is None else token.encode()
+        self._endpoints: dict[str, HotEndpoint] = {
+            name: getattr(sidecar, name) for name in set(ACTOR_ROUTES.values())
+        }
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            raw_path = scope.get("raw_path") or scope["path"].encode()
+            route = actor_route(scope["method"], raw_path)
+            if route is not None:
+                request = RawRequest(scope, receive)
+                try:
+                    answer = await self._answer(request, route)
+                except ClientDisconnected:
+                    return  # nobody is left to read an answer
+                await send_answer(send, answer)
+                return
+        await super().__call__(scope, receive, send)
+
+    async def _answer(self, request: RawRequest, route: ActorRoute) -> Answer:
+        if self._token is not None and not _token_matches(
+            request.header(b"dapr-api-token"), self._token
+        ):
+            return BAD_TOKEN
+        sidecar = self._sidecar
+        if not sidecar.started.is_set():
+            await sidecar.started.wait()
+        if sidecar.start_failure is not None:
+            return error_answer(sidecar.start_failure)
+        try:
+            return await self._endpoints[route.name](request, route)
+        except DaprError as error:
+            return error_answer(error)
+
+
+def create_app(settings: SidecarSettings) -> SidecarApp:
     """The dev sidecar as an ASGI app; serve it with uvicorn."""
     sidecar = Sidecar(settings)
 
-    def guarded(endpoint: Endpoint, *, public: bool = False, actors: bool = False) -> Endpoint:
+    def guarded(endpoint: Endpoint, *, public: bool = False) -> Endpoint:
         async def handle(request: Request) -> Response:
             if not public and not _token_ok(request, settings.api_token):
                 # daprd answers with Go's http.Error: plain text (docs/protocol.md §7.0).
                 return PlainTextResponse("invalid api token\n", status_code=401)
-            if actors:
-                await sidecar.started.wait()  # the hosted types are known once the app is up
-                if sidecar.start_failure is not None:
-                    return sidecar.start_failure.response()
             try:
                 return await endpoint(request)
             except DaprError as error:
                 return error.response()
 
         return handle
-
-    def actor_route(suffix: str, endpoint: Endpoint, *methods: str) -> Route:
-        return EscapedPathRoute(
-            "/v1.0/actors/{actor_type}/{actor_id}" + suffix,
-            guarded(endpoint, actors=True),
-            methods=list(methods),
-        )
 
     routes = [
         Route("/v1.0/healthz", guarded(sidecar.healthz, public=True), methods=["GET"]),
@@ -373,15 +423,8 @@ def create_app(settings: SidecarSettings) -> Starlette:
             methods=["GET"],
         ),
         Route("/v1.0/metadata", guarded(sidecar.metadata), methods=["GET"]),
-        EscapedPathRoute("/v1.0/metadata/{key}", guarded(sidecar.put_metadata), methods=["PUT"]),
-        actor_route("/method/{method:path}", sidecar.invoke_actor, "GET", "POST", "PUT", "DELETE"),
-        actor_route("/state", sidecar.state_transaction, "POST", "PUT"),
-        actor_route("/state/{key:path}", sidecar.get_state, "GET"),
-        actor_route("/reminders/{name}", sidecar.create_reminder, "POST", "PUT"),
-        actor_route("/reminders/{name}", sidecar.get_reminder, "GET"),
-        actor_route("/reminders/{name}", sidecar.delete_reminder, "DELETE"),
-        actor_route("/timers/{name}", sidecar.create_timer, "POST", "PUT"),
-        actor_route("/timers/{name}", sidecar.delete_timer, "DELETE"),
+        Route("/v1.0/metadata/{key}", guarded(sidecar.put_metadata), methods=["PUT"]),
+        # The actor routes are served by SidecarApp, in front of these.
         *(Route(path, AnyVerb(guarded(not_served))) for path in not_served_paths()),
         # Anything unmatched, including an unmatched verb on a known route, falls through to
         # service invocation, as in daprd (docs/protocol.md §7.0, §8.1); AnyVerb lets every verb in.
@@ -389,17 +432,22 @@ def create_app(settings: SidecarSettings) -> Starlette:
     ]
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+    async def lifespan(app: Starlette) -> AsyncIterator[Mapping[str, Any]]:
         async with sidecar.running():
             yield {"sidecar": sidecar}
 
-    app = Starlette(routes=routes, lifespan=lifespan)
-    app.state.sidecar = sidecar
-    return app
+    return SidecarApp(sidecar, routes, lifespan)
 
 
 def _token_ok(request: Request, token: str | None) -> bool:
     if token is None:
         return True
     presented = request.headers.get("dapr-api-token")
-    return presented is not None and hmac.compare_digest(presented.encode(), token.encode())
+    # Starlette decodes header bytes as latin-1: compare the bytes that were sent.
+    return _token_matches(
+        None if presented is None else presented.encode("latin-1"), token.encode()
+    )
+
+
+def _token_matches(presented: bytes | None, token: bytes) -> bool:
+    return presented is not None and hmac.compare_digest(presented, token)

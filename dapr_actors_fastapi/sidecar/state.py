@@ -70,8 +70,15 @@ def _surrogate_in(text: str) -> str:
     return f"a lone surrogate {text[where]!r} at {text[max(0, where - 10) : where + 10]!r}"
 
 
-def parse_transaction(body: bytes, key_of: KeyOf) -> list[StateWrite]:
-    """The writes of a state transaction body, or a ``DaprError`` naming what is wrong."""
+def decode_transaction(body: bytes) -> list[Any]:
+    """The operations of a state transaction body as daprd's JSON decoder reads them, or 400
+    ``ERR_MALFORMED_REQUEST`` for what that decoder refuses: not JSON, not an array, an
+    operation that is not an object (or null), an ``operation`` that is not a string.
+
+    daprd decodes the body before it looks at the actor (``onActorStateTransaction``), so these
+    mistakes are named even for an actor that is not active; ``transaction_writes`` checks the
+    rest once the actor is known to be active.
+    """
     try:
         operations = from_go_json(body) if body.strip() else None
     except ValueError as error:
@@ -81,6 +88,20 @@ def parse_transaction(body: bytes, key_of: KeyOf) -> list[StateWrite]:
             "a state transaction is a JSON array of operations, e.g. "
             '[{"operation": "upsert", "request": {"key": "k", "value": 1}}]'
         )
+    for index, operation in enumerate(operations):
+        if operation is None:
+            continue
+        if not isinstance(operation, dict):
+            raise malformed(f"operation {index} must be an object with 'operation' and 'request'")
+        kind = _case_insensitive(operation).get("operation")
+        if kind is not None and not isinstance(kind, str):
+            raise malformed(f"operation {index}: 'operation' must be a string, not {kind!r}")
+    return operations
+
+
+def transaction_writes(operations: list[Any], key_of: KeyOf) -> list[StateWrite]:
+    """The writes of ``decode_transaction``'s operations, or a ``DaprError`` naming what is
+    wrong with one of them."""
     return [_parse_operation(op, index, key_of) for index, op in enumerate(operations)]
 
 

@@ -19,7 +19,7 @@ from fastapi import FastAPI, Request
 from dapr_actors_fastapi import Actor, ActorRuntime, SidecarClient, current_turn, method
 from dapr_actors_fastapi.sidecar import SidecarSettings, create_app
 
-from ..helpers import free_port, make_app, poll_until, serve, within
+from ..helpers import answer_lifespan, free_port, make_app, poll_until, serve, within
 
 
 @contextlib.asynccontextmanager
@@ -57,6 +57,7 @@ class Seen:
 
     def __init__(self) -> None:
         self.headers: dict[str, str] = {}
+        self.pairs: list[tuple[str, str]] = []  # every header, repeated names included
 
 
 def fleet(seen: Seen, deactivated: list[str]) -> ActorRuntime:
@@ -106,6 +107,7 @@ async def sidecar() -> AsyncIterator[tuple[aiohttp.ClientSession, Seen, list[str
     @app.middleware("http")
     async def record(request: Request, call_next: Any) -> Any:
         seen.headers = {k.lower(): v for k, v in request.headers.items()}
+        seen.pairs = [(k.lower(), v) for k, v in request.headers.items()]
         return await call_next(request)
 
     async with serve(app) as app_url:
@@ -147,6 +149,43 @@ async def test_app_sees_the_headers_daprd_sends(sidecar: Any) -> None:
         assert r.status == 200
     assert "dapr-reentrancy-id" not in seen.headers  # stormtrooper is not reentrant
     assert "content-type" not in seen.headers  # none sent by the caller, none invented
+
+
+async def test_a_caller_cannot_pose_as_another_app(sidecar: Any) -> None:
+    # daprd drops the caller's identity headers and stamps its own
+    # (pkg/acl/workflow/identity.go StripUntrustedCallerIdentity).
+    http, seen, _ = sidecar
+    forged = {"dapr-caller-app-id": "admin", "Dapr-Caller-Namespace": "kube-system"}
+    async with http.put("/v1.0/actors/stormtrooper/1/method/shoot", headers=forged) as r:
+        assert r.status == 200
+    identity = [pair for pair in seen.pairs if pair[0].startswith("dapr-caller-")]
+    assert sorted(identity) == [
+        ("dapr-caller-app-id", "fleet"),
+        ("dapr-caller-namespace", "default"),
+    ]
+
+
+async def test_every_header_the_app_repeats_reaches_the_caller() -> None:
+    # daprd adds the app's headers one by one (pkg/api/http/actors.go onDirectActorMessage).
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await answer_lifespan(receive, send)
+            return
+        config = scope["path"] == "/dapr/config"
+        headers = [(b"content-type", b"application/json")]
+        headers += [(b"set-cookie", b"a=1"), (b"set-cookie", b"b=2")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send(
+            {"type": "http.response.body", "body": b'{"entities": ["jar"]}' if config else b'"ok"'}
+        )
+
+    async with serve(app) as app_url:
+        settings = SidecarSettings(app_url=app_url, state_db=":memory:")
+        async with serve(create_app(settings)) as url, aiohttp.ClientSession(url) as http:
+            await until_ready(http)
+            async with http.put("/v1.0/actors/jar/1/method/open") as r:
+                assert (r.status, await r.json()) == (200, "ok")
+                assert r.headers.getall("set-cookie") == ["a=1", "b=2"]
 
 
 async def test_errors_reach_the_caller_as_daprd_reports_them(sidecar: Any) -> None:
@@ -281,6 +320,29 @@ async def test_malformed_transactions_are_400_and_write_nothing(
             assert named in error["message"]
     async with http.get("/v1.0/actors/stormtrooper/9/state/first") as r:
         assert r.status == 204  # the valid first operation was not applied either
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        # What daprd's JSON decoder refuses is named first, active actor or not
+        # (pkg/api/http/actors.go onActorStateTransaction decodes before it looks).
+        (b"{not json", "ERR_MALFORMED_REQUEST"),
+        (b"", "ERR_MALFORMED_REQUEST"),
+        (b'{"operations": []}', "ERR_MALFORMED_REQUEST"),
+        (b'[{"operation": 5, "request": {"key": "k"}}]', "ERR_MALFORMED_REQUEST"),
+        # A body that decodes meets the actor check next (pkg/actors/state/state.go).
+        (b'[{"operation": "merge", "request": {"key": "k"}}]', "ERR_ACTOR_INSTANCE_MISSING"),
+        (b"[]", "ERR_ACTOR_INSTANCE_MISSING"),
+    ],
+)
+async def test_a_transaction_for_an_inactive_actor_is_checked_in_daprds_order(
+    sidecar: Any, body: bytes, code: str
+) -> None:
+    http, _, _ = sidecar
+    async with http.post("/v1.0/actors/stormtrooper/never-called/state", data=body) as r:
+        error = await r.json()
+        assert (r.status, error["errorCode"]) == (400, code), error
 
 
 async def test_idle_actors_are_deactivated_and_lose_nothing(sidecar: Any) -> None:
@@ -471,14 +533,14 @@ async def raw(http: aiohttp.ClientSession, verb: str, path: str) -> tuple[int, A
 @pytest.mark.parametrize(
     ("verb", "path", "named"),
     [
-        ("PUT", "/v1.0/actors/stormtrooper/..%2F..%2Fevil/method/shoot", "'../../evil'"),
-        ("PUT", "/v1.0/actors/stormtrooper/a%2Fb/method/shoot", "'a/b'"),
-        ("GET", "/v1.0/actors/stormtrooper/..%2F..%2Fevil/state/k", "'../../evil'"),
-        ("POST", "/v1.0/actors/stormtrooper/..%2Fevil/state", "'../evil'"),
-        ("PUT", "/v1.0/actors/stormtrooper/1/reminders/..%2F..%2Fevil", "'../../evil'"),
-        ("GET", "/v1.0/actors/stormtrooper/1/reminders/a%2Fb", "'a/b'"),
-        ("DELETE", "/v1.0/actors/stormtrooper/1/reminders/a%2Fb", "'a/b'"),
-        ("PUT", "/v1.0/actors/stormtrooper/1/timers/..%2F..%2Fevil", "'../../evil'"),
+        ("PUT", "/v1.0/actors/stormtrooper/..%2F..%2Fevil/method/shoot", '"../../evil"'),
+        ("PUT", "/v1.0/actors/stormtrooper/a%2Fb/method/shoot", '"a/b"'),
+        ("GET", "/v1.0/actors/stormtrooper/..%2F..%2Fevil/state/k", '"../../evil"'),
+        ("POST", "/v1.0/actors/stormtrooper/..%2Fevil/state", '"../evil"'),
+        ("PUT", "/v1.0/actors/stormtrooper/1/reminders/..%2F..%2Fevil", '"../../evil"'),
+        ("GET", "/v1.0/actors/stormtrooper/1/reminders/a%2Fb", '"a/b"'),
+        ("DELETE", "/v1.0/actors/stormtrooper/1/reminders/a%2Fb", '"a/b"'),
+        ("PUT", "/v1.0/actors/stormtrooper/1/timers/..%2F..%2Fevil", '"../../evil"'),
         ("PUT", "/v1.0/actors/stormtrooper/a%FFb/method/shoot", "not UTF-8"),
         ("GET", "/v1.0/actors/stormtrooper/1/state/a%FFb", "not UTF-8"),
     ],
@@ -491,6 +553,54 @@ async def test_escaped_slashes_in_names_are_400_as_in_daprd(
     assert status == 400, error
     assert error["errorCode"] == "ERR_BAD_REQUEST"
     assert named in error["message"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "message"),
+    [
+        # daprd's invoke route names the parameter, then ValidateName's error
+        # (pkg/api/http/actors.go onDirectActorMessage).
+        (
+            "/v1.0/actors/stormtrooper/..%2F..%2Fevil/method/shoot",
+            b"",
+            'invalid actorId: name contains forbidden character: "../../evil"',
+        ),
+        (
+            "/v1.0/actors/storm%2Ftrooper/1/method/shoot",
+            b"",
+            'invalid actorType: name contains forbidden character: "storm/trooper"',
+        ),
+        (
+            "/v1.0/actors/stormtrooper/a%01b/method/shoot",
+            b"",
+            'invalid actorId: name contains control character at position 1: "a\\x01b"',
+        ),
+        (
+            "/v1.0/actors/stormtrooper/.%2E/method/shoot",
+            b"",
+            'invalid actorId: name is a path traversal sequence: ".."',
+        ),
+        # The create routes give ValidateName's error alone, once the body decoded.
+        (
+            "/v1.0/actors/stormtrooper/1/reminders/..%2F..%2Fevil",
+            b'{"dueTime": "1h"}',
+            'name contains forbidden character: "../../evil"',
+        ),
+        (
+            "/v1.0/actors/stormtrooper/1/timers/..%2F..%2Fevil",
+            b'{"dueTime": "1h", "callback": "shoot"}',
+            'name contains forbidden character: "../../evil"',
+        ),
+    ],
+)
+async def test_invalid_names_get_daprds_message(
+    sidecar: Any, path: str, body: bytes, message: str
+) -> None:
+    http, _, _ = sidecar
+    async with http.put(yarl.URL(path, encoded=True), data=body) as r:
+        error = await r.json()
+        assert r.status == 400, error
+    assert error == {"errorCode": "ERR_BAD_REQUEST", "message": "invalid request: " + message}
 
 
 @pytest.mark.parametrize(

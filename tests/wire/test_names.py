@@ -49,9 +49,9 @@ def test_normalize_method_resolves_dot_segments(method: str, normalized: str) ->
     [
         ("a#b", 'method contains forbidden character: "a#b"'),
         ("a?b", 'method contains forbidden character: "a?b"'),
-        ("a\x00b", 'method contains forbidden character: "a\\u0000b"'),
+        ("a\x00b", 'method contains forbidden character: "a\\x00b"'),
         ("é\tx", 'method contains control character at position 2: "é\\tx"'),
-        ("a\x7f", 'method contains control character at position 1: "a\x7f"'),
+        ("a\x7f", 'method contains control character at position 1: "a\\x7f"'),
     ],
 )
 def test_normalize_method_refuses_what_daprd_refuses(method: str, message: str) -> None:
