@@ -204,7 +204,7 @@ class Sidecar:
             return ActorRuntimeStatus("INITIALIZING")
         return ActorRuntimeStatus("RUNNING", self.actors.active_counts())
 
-    # -- hot routes: raw ASGI, dispatched by ActorRoutes before Starlette ------------------------
+    # -- hot routes: raw ASGI, dispatched by SidecarApp before Starlette -------------------------
 
     async def invoke_actor(self, request: RawRequest, route: ActorRoute) -> Answer:
         actor_type, actor_id = _actor_names(route)
