@@ -23,6 +23,8 @@ from uvicorn.config import LOGGING_CONFIG
 
 LOOPBACK = "127.0.0.1"
 POLL_SECONDS = 0.01
+TICKS_PER_SECOND = 10  # uvicorn's main loop: a tick every 0.1 s
+UVICORN_TICK_WRAP = 864_000  # where uvicorn's tick counter wraps around
 
 T = TypeVar("T")
 
@@ -36,11 +38,38 @@ class StartupFailed(RuntimeError):
 
 
 class EmbeddedServer(uvicorn.Server):
-    """A uvicorn server that leaves signals to whoever owns the event loop.
+    """A uvicorn server that leaves signals to whoever owns the event loop, and sleeps when idle.
 
     uvicorn's own handlers would replace each other when two servers share a loop, and after
     shutdown it re-raises the signal, which turns a clean Ctrl-C into a KeyboardInterrupt.
+
+    uvicorn's main loop wakes ten times a second to see whether ``should_exit`` was set, which
+    is most of what an idle sidecar costs. Here setting it wakes the loop at once, and the loop
+    ticks once a second, as often as uvicorn refreshes its ``Date`` header.
     """
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        self._exit_requested = asyncio.Event()
+        super().__init__(config)
+
+    @property  # uvicorn's is a plain attribute; setting this one wakes the main loop
+    def should_exit(self) -> bool:
+        return self._exit_requested.is_set()
+
+    @should_exit.setter
+    def should_exit(self, value: bool) -> None:
+        if value:
+            self._exit_requested.set()
+        else:
+            self._exit_requested.clear()
+
+    async def main_loop(self) -> None:
+        counter = 0
+        while not await self.on_tick(counter):
+            # uvicorn's ticks are a tenth of a second and it refreshes the date on every 10th.
+            counter = (counter + TICKS_PER_SECOND) % UVICORN_TICK_WRAP
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._exit_requested.wait(), 1.0)
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
