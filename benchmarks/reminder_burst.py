@@ -1,18 +1,22 @@
-"""How the dev sidecar copes with many reminders due at once (issue #9, item 6).
+"""How the dev sidecar copes with many reminders due at once (issue #9, item 6), or due one
+after another (issue #12: on time, p99 lateness under 50 ms).
 
     python benchmarks/reminder_burst.py                      # 10,000 reminders, 10 s period
     python benchmarks/reminder_burst.py --reminders 2000 --periods 1   # a quick look
+    python benchmarks/reminder_burst.py --spread 10 --period 20 --pin  # staggered, pinned
 
 Starts ``benchmarks/apps/burst.py`` under uvicorn and the dev sidecar in front of it (its CLI,
 a fresh SQLite file, two processes as a user runs them), registers ``--reminders`` reminders,
-one per ``drone`` actor, all with the same RFC 3339 ``dueTime`` and ``--period``, and watches
-``--periods`` due times go by. Meanwhile it calls ``probe.ping`` through the sidecar every
+one per ``drone`` actor, with RFC 3339 ``dueTime``s and ``--period``, and watches
+``--periods`` due times go by. The due times are all the same, or with ``--spread`` evenly spread
+over that many seconds, in reminder order. Meanwhile it calls ``probe.ping`` through the sidecar every
 50 ms: that unrelated call's latency is what a user of the sidecar feels during the burst.
 Afterwards it deletes every reminder and reads from the app when each fire arrived.
 
-Reports: registration and deletion time, fire lateness (arrival minus scheduled time; p50,
-p99, max), fires missing, and the unrelated call's latency (p50, p99, max). Nothing is pinned;
-the numbers are this machine's, with whatever else it is doing.
+Reports: registration and deletion time, fire lateness (arrival at the app minus scheduled time;
+p50, p99, max), fires missing, the unrelated call's latency (p50, p99, max), and the sidecar's
+CPU (utime + stime from ``/proc``) per fire while the due times go by. Unpinned by default;
+``--pin`` puts the sidecar on CPU 0, the app and this harness on CPU 1.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ import aiohttp
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CONCURRENCY = 32  # requests the harness keeps in flight while registering and deleting
 PROBE_INTERVAL = 0.05
+SIDECAR_CPU, APP_CPU = 0, 1  # with --pin; the harness shares the app's CPU
 READY_TIMEOUT = 30.0
 
 
@@ -46,26 +51,48 @@ def main() -> int:
     parser.add_argument("--period", type=float, default=10.0, help="seconds (default: 10)")
     parser.add_argument("--periods", type=int, default=2, help="due times to watch (default: 2)")
     parser.add_argument(
+        "--spread",
+        type=float,
+        default=0.0,
+        help="seconds over which the due times are spread (default: 0, all at once)",
+    )
+    parser.add_argument(
+        "--pin", action="store_true", help="sidecar on CPU 0, app and harness on CPU 1 (Linux)"
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="run the sidecar under cProfile and write its profile to this file",
+    )
+    parser.add_argument(
         "--lead",
         type=float,
         default=30.0,
         help="seconds from the start of registration to the first due time (default: 30)",
     )
     args = parser.parse_args()
-    burst = Burst(args.reminders, args.period, args.periods, args.lead)
-    report(asyncio.run(measure(burst)))
+    burst = Burst(args.reminders, args.period, args.periods, args.lead, args.spread)
+    if args.pin:
+        os.sched_setaffinity(0, {APP_CPU})
+    report(asyncio.run(measure(burst, pin=args.pin, profile=args.profile)))
     return 0
 
 
 @dataclass(frozen=True)
 class Burst:
-    """What to measure: ``reminders`` due at once, ``lead`` seconds after registration starts,
-    every ``period`` seconds, watched for ``periods`` due times."""
+    """What to measure: ``reminders`` first due ``lead`` seconds after registration starts (all
+    at once, or one after another over ``spread`` seconds), every ``period`` seconds, watched
+    for ``periods`` due times each."""
 
     reminders: int = 10_000
     period: float = 10.0
     periods: int = 2
     lead: float = 30.0
+    spread: float = 0.0
+
+    def first_due(self, n: int, start: float) -> float:
+        """When reminder ``n`` is first due, for a burst whose first due time is ``start``."""
+        return start + self.spread * n / self.reminders
 
 
 @dataclass(frozen=True)
@@ -79,29 +106,39 @@ class BurstResult:
     missing: int  # watched due times with no fire
     unrelated_calls: list[float]  # latencies of the unrelated call while the burst fired
     registered_late: bool  # registration ended after the first due time
+    sidecar_cpu: float  # the sidecar's CPU seconds from the first due time to the end of the watch
 
 
-async def measure(burst: Burst) -> BurstResult:
+async def measure(burst: Burst, *, pin: bool = False, profile: Path | None = None) -> BurstResult:
     """Run ``burst`` against a fresh app and dev sidecar and measure it."""
-    with tempfile.TemporaryDirectory() as folder, servers(Path(folder) / "state.db") as urls:
-        app_url, url = urls
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        servers(Path(folder) / "state.db", pin=pin, profile=profile) as (app_url, url, sidecar_pid),
+    ):
         async with aiohttp.ClientSession(
             url, connector=aiohttp.TCPConnector(limit=CONCURRENCY * 2)
         ) as http:
             await wait_ready(http)
             first_due = time.time() + burst.lead
             started = time.perf_counter()
-            await each(burst.reminders, lambda n: register(http, n, first_due, burst.period))
+            await each(
+                burst.reminders,
+                lambda n: register(http, n, burst.first_due(n, first_due), burst.period),
+            )
             registration = time.perf_counter() - started
             registered_late = time.time() > first_due
-            watch_until = first_due + burst.periods * burst.period
-            latencies = await probe_until(http, watch_until, from_time=first_due)
+            watch_until = first_due + burst.spread + burst.periods * burst.period
+            latencies, sidecar_cpu = await probe_until(
+                http, watch_until, from_time=first_due, sidecar_pid=sidecar_pid
+            )
             started = time.perf_counter()
             await each(burst.reminders, lambda n: delete(http, n))
             deletion = time.perf_counter() - started
             fires = await read_fires(app_url)
     lateness, missing = arrivals_against_schedule(burst, fires, first_due)
-    return BurstResult(burst, registration, deletion, lateness, missing, latencies, registered_late)
+    return BurstResult(
+        burst, registration, deletion, lateness, missing, latencies, registered_late, sidecar_cpu
+    )
 
 
 def arrivals_against_schedule(
@@ -113,24 +150,33 @@ def arrivals_against_schedule(
     for n in range(burst.reminders):
         arrivals = sorted(fires.get(str(n), []))
         missing += max(0, burst.periods - len(arrivals))
+        due = burst.first_due(n, first_due)
         for k, arrived in enumerate(arrivals[: burst.periods]):
-            lateness.append(arrived - (first_due + k * burst.period))
+            lateness.append(arrived - (due + k * burst.period))
     return lateness, missing
 
 
 @contextlib.contextmanager
-def servers(database: Path) -> Iterator[tuple[str, str]]:
-    """The burst app and the dev sidecar as two processes; yields (app URL, sidecar URL)."""
+def servers(
+    database: Path, *, pin: bool = False, profile: Path | None = None
+) -> Iterator[tuple[str, str, int]]:
+    """The burst app and the dev sidecar as two processes; yields (app URL, sidecar URL,
+    sidecar pid). With ``pin``, the sidecar runs on ``SIDECAR_CPU`` and the app on ``APP_CPU``;
+    with ``profile``, the sidecar runs under cProfile, which writes there when it stops."""
     app_port, sidecar_port = str(free_port()), str(free_port())
     env = {**os.environ, "DAPR_HTTP_PORT": sidecar_port, "PYTHONPATH": str(REPO_ROOT)}
     app = [sys.executable, "-m", "uvicorn", "benchmarks.apps.burst:app", "--port", app_port]
     app += ["--no-access-log", "--log-level", "warning"]
-    sidecar = [sys.executable, "-m", "dapr_actors_fastapi.sidecar.cli", "sidecar"]
+    profiler = [] if profile is None else ["-m", "cProfile", "-o", str(profile.resolve())]
+    sidecar = [sys.executable, *profiler, "-m", "dapr_actors_fastapi.sidecar.cli", "sidecar"]
     sidecar += [f"--app-url=http://127.0.0.1:{app_port}", f"--dapr-http-port={sidecar_port}"]
     sidecar += [f"--state-db={database}", "--log-level=warning"]
+    if pin:
+        app = ["taskset", "-c", str(APP_CPU), *app]
+        sidecar = ["taskset", "-c", str(SIDECAR_CPU), *sidecar]
     processes = [subprocess.Popen(command, cwd=REPO_ROOT, env=env) for command in (app, sidecar)]
     try:
-        yield f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{sidecar_port}"
+        yield f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{sidecar_port}", processes[1].pid
     finally:
         for process in processes:
             process.terminate()
@@ -182,15 +228,19 @@ async def delete(http: aiohttp.ClientSession, n: int) -> None:
 
 
 async def probe_until(
-    http: aiohttp.ClientSession, until: float, *, from_time: float
-) -> list[float]:
-    """Latencies (s) of ``probe.ping`` through the sidecar, one every 50 ms until ``until``;
-    those started before ``from_time`` only keep the connection warm and are not counted."""
+    http: aiohttp.ClientSession, until: float, *, from_time: float, sidecar_pid: int
+) -> tuple[list[float], float]:
+    """Latencies (s) of ``probe.ping`` through the sidecar, one every 50 ms until ``until``,
+    and the sidecar's CPU seconds from ``from_time`` on; the calls started before
+    ``from_time`` only keep the connection warm and are not counted."""
     latencies: list[float] = []
     n = 0
+    cpu_at_start: float | None = None
     while time.time() < until:
         n += 1
         counted = time.time() >= from_time
+        if counted and cpu_at_start is None:
+            cpu_at_start = cpu_seconds(sidecar_pid)
         started = time.perf_counter()
         async with http.put(f"/v1.0/actors/probe/{n % 10}/method/ping") as response:
             await response.read()
@@ -199,7 +249,13 @@ async def probe_until(
         if counted:
             latencies.append(time.perf_counter() - started)
         await asyncio.sleep(PROBE_INTERVAL)
-    return latencies
+    return latencies, cpu_seconds(sidecar_pid) - (cpu_at_start or 0.0)
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of process ``pid`` (Linux ``/proc``), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def read_fires(app_url: str) -> dict[str, list[float]]:
@@ -215,7 +271,11 @@ def report(result: BurstResult) -> None:
     burst = result.burst
     if result.registered_late:
         print("warning: registration ended after the first due time; raise --lead")
-    print(f"reminders: {burst.reminders:,}, period {burst.period:g} s, {burst.periods} due times")
+    spread = f"spread over {burst.spread:g} s" if burst.spread else "all due at once"
+    print(
+        f"reminders: {burst.reminders:,} ({spread}), period {burst.period:g} s, "
+        f"{burst.periods} due times each"
+    )
     print(
         f"registration: {result.registration:.2f} s ({burst.reminders / result.registration:,.0f}/s)"
     )
@@ -223,11 +283,12 @@ def report(result: BurstResult) -> None:
     expected = burst.reminders * burst.periods
     print(f"fires: {len(result.lateness):,} of {expected:,} expected; missing {result.missing:,}")
     if result.lateness:
-        lateness = result.lateness
+        lateness = [late * 1000 for late in result.lateness]
         print(
-            f"lateness (s): p50 {percentile(lateness, 50):.2f}, "
-            f"p99 {percentile(lateness, 99):.2f}, max {max(lateness):.2f}"
+            f"lateness (ms): p50 {percentile(lateness, 50):.1f}, "
+            f"p99 {percentile(lateness, 99):.1f}, max {max(lateness):.1f}"
         )
+        print(f"sidecar CPU per fire: {result.sidecar_cpu / len(lateness) * 1e6:.0f} us")
     if result.unrelated_calls:
         ms = [latency * 1000 for latency in result.unrelated_calls]
         print(
