@@ -15,6 +15,10 @@
 * Deliveries take the actor's turn like any call (§4.2) and activate inactive actors. The next
   fire is scheduled after a delivery ends, at the previous *scheduled* time plus the period,
   so a slow handler leads to an immediate catch-up fire, as in daprd (§4.3).
+* A fire's progress is saved in the same turn of the event loop, together with every other
+  fire that ended in it: one SQLite commit for a burst, not one per fire. A store that refuses
+  the batch gets each record alone, so that one refusal holds none of the others back.
+* Each job builds its delivery request (path and body) once: they never change.
 * Due times wait in a heap. A replaced or deleted job's entry cannot be taken out of the middle
   of a heap cheaply, so it stays, marked cancelled, and is skipped when it comes up; once such
   stale entries outnumber the live ones the heap is rebuilt without them, so churn costs
@@ -74,10 +78,22 @@ class Job:
     cancelled: bool = field(default=False)
     queued: bool = field(default=False)  # has an entry in the scheduler's heap
     failed_attempts: int = field(default=0)  # failed deliveries of the current due time
+    _delivery: Callback | None = field(default=None, repr=False)  # built at the first fire
 
     @property
     def key(self) -> tuple[str, str, str, str]:
         return (self.kind, self.actor_type, self.actor_id, self.name)
+
+    def delivery(self) -> Callback:
+        """The request that delivers this job to the app; built once, as it never changes."""
+        if self._delivery is None:
+            route: CallbackRoute = "remind" if self.kind == "reminder" else "timer"
+            self._delivery = Callback(
+                recurrence_callback_path(self.actor_type, self.actor_id, route, self.name),
+                [("Content-Type", "application/json")],
+                self.callback_body(),
+            )
+        return self._delivery
 
     def callback_body(self) -> bytes:
         """The body daprd sends to the app for this job (§4.2, §4.3; key order matters)."""
@@ -174,6 +190,8 @@ class Scheduler:
         self._actor_timers: dict[tuple[str, str], set[str]] = {}  # (type, id) -> timer names
         self._wake = asyncio.Event()
         self._deliveries: set[asyncio.Task[None]] = set()
+        # Reminders whose progress is saved at the end of this turn of the event loop.
+        self._unsaved: dict[tuple[str, str, str, str], Job] = {}
         actors.deactivation_listeners.append(self.drop_timers)
 
     # -- registration -------------------------------------------------------------------------
@@ -354,6 +372,7 @@ class Scheduler:
         finally:
             for task in self._deliveries:
                 task.cancel()
+            self._save_unsaved()  # what the fires that ended last did, before the store closes
 
     def _start_due_deliveries(self) -> None:
         now = self._clock()
@@ -410,14 +429,8 @@ class Scheduler:
 
     async def _attempt(self, job: Job, hosted: HostedType) -> bool | None:
         """One delivery: ``None`` if it failed, else whether the handler cancelled the job."""
-        route: CallbackRoute = "remind" if job.kind == "reminder" else "timer"
-        callback = Callback(
-            recurrence_callback_path(job.actor_type, job.actor_id, route, job.name),
-            [("Content-Type", "application/json")],
-            job.callback_body(),
-        )
         try:
-            response = await self._actors.call(hosted, job.actor_id, callback)
+            response = await self._actors.call(hosted, job.actor_id, job.delivery())
         except (AppUnreachable, DaprError) as error:
             logger.warning("%s %s/%s/%s failed: %s", job.kind, *job.key[1:], error)
             return None
@@ -459,6 +472,25 @@ class Scheduler:
         self._push(job)
 
     def _save_progress(self, job: Job) -> None:
+        """Save ``job``'s progress at the end of this turn of the event loop, with the others'."""
+        if not self._unsaved:
+            asyncio.get_running_loop().call_soon(self._save_unsaved)
+        self._unsaved[job.key] = job
+
+    def _save_unsaved(self) -> None:
+        # A job deleted or replaced since its fire has no progress to save: its record is gone
+        # or belongs to the registration that replaced it.
+        jobs = [job for job in self._unsaved.values() if self._jobs.get(job.key) is job]
+        self._unsaved.clear()
+        if not jobs:
+            return
+        try:
+            self._store.save_reminders(self._app_id, [job.record() for job in jobs])
+        except sqlite3.Error:
+            for job in jobs:
+                self._save_one(job)
+
+    def _save_one(self, job: Job) -> None:
         try:
             self._store.save_reminder(self._app_id, job.record())
         except sqlite3.Error as error:

@@ -223,6 +223,23 @@ class StateStore:
             (app_id, *record),
         )
 
+    def save_reminders(self, app_id: str, records: Sequence[ReminderRecord]) -> None:
+        """Insert or replace several reminders in one transaction: all of them or none.
+
+        One commit instead of one per record: a burst of fires saves its progress for a fraction
+        of the cost."""
+        self._db.execute("BEGIN")
+        try:
+            self._db.executemany(
+                f"INSERT OR REPLACE INTO reminders (app_id, {_REMINDER_COLUMNS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(app_id, *record) for record in records],
+            )
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
     def delete_reminder(self, app_id: str, actor_type: str, actor_id: str, name: str) -> bool:
         """Delete a reminder; ``True`` if it existed."""
         cursor = self._db.execute(

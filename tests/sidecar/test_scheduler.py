@@ -12,6 +12,7 @@ import gc
 import json
 import logging
 import sqlite3
+from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -147,6 +148,48 @@ async def test_rn_repetitions_fire_exactly_n_times(recorder: Recorder) -> None:
         # The reminder is deleted after its last fire, so once it is gone no fire can follow.
         await until_gone(http, "/v1.0/actors/robot/1/reminders/thrice")
     assert len(recorder.fired("thrice")) == 3
+
+
+async def test_reminders_due_one_after_another_fire_in_due_order_each_once(
+    recorder: Recorder,
+) -> None:
+    names = [f"r{n:02}" for n in range(40)]
+    async with sidecar_for(recorder.app) as http:
+        # One actor, so the app sees the fires in the order the sidecar started them: each is
+        # due 25 ms after the one registered before it.
+        for n, name in enumerate(names):
+            registration = {"dueTime": f"{300 + 25 * n}ms"}
+            assert (await put(http, f"/v1.0/actors/robot/1/reminders/{name}", registration))[
+                0
+            ] == 204
+        await until_gone(http, f"/v1.0/actors/robot/1/reminders/{names[-1]}")
+    assert [what for what, _ in recorder.calls] == [f"remind 1 {name}" for name in names]
+
+
+async def test_the_progress_of_many_reminders_is_saved_and_none_is_lost(
+    recorder: Recorder, tmp_path: Path
+) -> None:
+    database = tmp_path / "state.db"
+    robots = [str(n) for n in range(30)]
+
+    def stored_remaining() -> list[int]:
+        with contextlib.closing(sqlite3.connect(database)) as db:
+            return [row[0] for row in db.execute("SELECT remaining FROM reminders")]
+
+    async with sidecar_for(recorder.app, state_db=str(database)) as http:
+        for robot in robots:  # their first fires end together: their progress is saved together
+            path = f"/v1.0/actors/robot/{robot}/reminders/thrice"
+            assert (await put(http, path, {"dueTime": "0s", "period": "R3/PT1S"}))[0] == 204
+        await poll_until(
+            lambda: stored_remaining() == [2] * len(robots),
+            what="every reminder's progress after its first fire to be stored",
+        )
+        for robot in robots:
+            await until_gone(http, f"/v1.0/actors/robot/{robot}/reminders/thrice")
+    assert Counter(what for what, _ in recorder.calls) == {
+        f"remind {robot} thrice": 3 for robot in robots
+    }
+    assert stored_remaining() == []
 
 
 async def test_failed_deliveries_are_retried_four_times_in_all(recorder: Recorder) -> None:

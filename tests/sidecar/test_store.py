@@ -10,9 +10,10 @@ from pathlib import Path
 from urllib.parse import quote
 
 import aiohttp
+import pytest
 
 from dapr_actors_fastapi import Actor, ActorRuntime, method
-from dapr_actors_fastapi.sidecar.store import StateKey, StateStore, StateWrite
+from dapr_actors_fastapi.sidecar.store import ReminderRecord, StateKey, StateStore, StateWrite
 
 from .test_actors import cluster
 
@@ -109,5 +110,28 @@ def test_a_write_replaces_a_migrated_value(tmp_path: Path) -> None:
         assert stored.value == b"1"
         store.apply([StateWrite(key, None)], time.time())
         assert store.get(key, time.time()) is None
+    finally:
+        store.close()
+
+
+def reminder_record(actor_id: str, remaining: int) -> ReminderRecord:
+    return ReminderRecord(
+        "robot", actor_id, "tick", None, "0s", "R3/PT1S", "", 1.0, remaining, None
+    )
+
+
+def test_reminders_saved_together_are_saved_all_or_none(tmp_path: Path) -> None:
+    store = StateStore(tmp_path / "state.db")
+    try:
+        store.save_reminders("app", [reminder_record("1", 2), reminder_record("2", 2)])
+        assert [r.remaining for r in store.reminders("app")] == [2, 2]
+        with contextlib.closing(sqlite3.connect(tmp_path / "state.db")) as db:
+            db.execute(
+                "CREATE TRIGGER no_robot_2 BEFORE INSERT ON reminders WHEN NEW.actor_id = '2' "
+                "BEGIN SELECT RAISE(ABORT, 'disk says no'); END"
+            )
+        with pytest.raises(sqlite3.IntegrityError, match="disk says no"):
+            store.save_reminders("app", [reminder_record("1", 1), reminder_record("2", 1)])
+        assert [r.remaining for r in store.reminders("app")] == [2, 2]  # robot 1's undone too
     finally:
         store.close()
