@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import importlib
 import logging
 import os
@@ -601,6 +602,10 @@ async def _serve_until_stopped(plan: Plan) -> int:
                     break
                 print(planned.banner, flush=True)
             else:
+                # What start-up loaded (modules, the app, the routes) lives as long as the
+                # process: leave it out of the garbage collector's full passes, which otherwise
+                # walk it all and stall the loop for tens of milliseconds, making reminders late.
+                gc.freeze()
                 await _first_signal_or_crash(stopper, running)
         except StartupFailed as error:
             raise CliError(str(error)) from None
