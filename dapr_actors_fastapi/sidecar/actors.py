@@ -8,15 +8,17 @@ Behaves as daprd intends (docs/protocol.md §2, §4, §5, §6), not as its quirk
   state writes require an active actor (P15).
 * One turn per actor, FIFO, shared by method calls, reminders and timers; with reentrancy, a
   request carrying the chain's ``Dapr-Reentrancy-Id`` joins it, up to ``maxStackDepth``.
-* Idle actors are deactivated once their idle timeout has passed, at most one
-  ``actorScanInterval`` later (P9): the sidecar takes the actor's turn (daprd instead cancels a
-  running call), drops the actor, then sends ``DELETE``.
+* Idle actors are deactivated when their idle timeout has passed, as daprd does at each
+  actor's deadline (P9, §6.1): the sidecar takes the actor's turn (daprd instead cancels a
+  running call), drops the actor, then sends ``DELETE``. An actor in a turn at its deadline is
+  looked at again every ``actorScanInterval`` until its turn ends or a call restarts its
+  timeout.
 * The table costs the same per call with 100,000 active actors as with 1,000: a call touches
-  its actor in O(1), and the idle scan looks only at actors whose deadline has passed. Each
+  its actor in O(1), and the idle scanner looks only at actors whose deadline has passed. Each
   type keeps its actors in the order their idle deadlines come (every type has one idle
-  timeout, so a touched actor moves to the back), and the scanner sleeps until the earliest
-  deadline instead of walking the whole table every interval; with nothing active it does not
-  wake at all.
+  timeout, so a touched actor moves to the back); the scanner sleeps until the earliest
+  deadline, so deactivations spread out as the deadlines do, instead of a walk of the whole
+  table and a burst of deactivations every interval; with nothing active it does not wake.
 * Once the sidecar's shutdown began (``ActorTable.closed``), a call that would start a turn gets
   503 ``ERR_ACTOR_RUNTIME_CLOSED``, as from daprd (§7.0); the turns in flight and the calls of
   their reentrant chains still run.
@@ -171,8 +173,11 @@ class ActorTable:
         self._clock = clock
         self._active: dict[tuple[str, str], ActiveActor] = {}
         # The same actors, per type, in the order their idle deadlines come: the front of each
-        # is the next to expire, so the idle scan never walks the actors that are not due.
+        # is the next to expire, so the idle scan never walks the actors that are not due. An
+        # actor leaves its order when the scan finds it past its deadline; a call puts it back.
         self._idle_order: dict[str, OrderedDict[str, ActiveActor]] = {}
+        self._overdue: dict[tuple[str, str], ActiveActor] = {}  # in a turn at their deadline
+        self._counts: dict[str, int] = {}  # active actors per type
         self._scan_at = math.inf  # when the idle scanner wakes next (clock time)
         self._scan_sooner = asyncio.Event()  # an activation due before ``_scan_at``
         self.activations = 0
@@ -189,7 +194,7 @@ class ActorTable:
         return (actor_type, actor_id) in self._active
 
     def active_counts(self) -> dict[str, int]:
-        return {name: len(self._idle_order.get(name, ())) for name in self.config.types}
+        return {name: self._counts.get(name, 0) for name in self.config.types}
 
     def reentrancy(self, hosted: HostedType, headers: Iterable[tuple[str, str]]) -> str | None:
         """The request's reentrancy id: the caller's, or a new UUID for a reentrant type."""
@@ -224,7 +229,7 @@ class ActorTable:
                         raise RUNTIME_CLOSED  # it would start a turn after the shutdown began
                 if actor.retired:
                     continue
-                self._touch(hosted, actor_id, actor)
+                self._touch(hosted, key, actor)
                 return await self._channel.request(
                     "PUT", callback.path, callback.headers, callback.body
                 )
@@ -238,16 +243,23 @@ class ActorTable:
         actor.idle_at = self._clock() + hosted.idle_timeout / SECOND
         self._active[(hosted.name, actor_id)] = actor
         self._idle_order.setdefault(hosted.name, OrderedDict())[actor_id] = actor
+        self._counts[hosted.name] = self._counts.get(hosted.name, 0) + 1
         self.activations += 1
         if actor.idle_at < self._scan_at:
             self._scan_sooner.set()
         return actor
 
-    def _touch(self, hosted: HostedType, actor_id: str, actor: ActiveActor) -> None:
+    def _touch(self, hosted: HostedType, key: tuple[str, str], actor: ActiveActor) -> None:
         """Restart the actor's idle timeout, at the start of each of its turns."""
         actor.idle_at = self._clock() + hosted.idle_timeout / SECOND
-        # Moves it behind every actor of its type touched before: their deadlines are sooner.
-        self._idle_order[hosted.name].move_to_end(actor_id)
+        order = self._idle_order[hosted.name]
+        try:
+            # Behind every actor of its type touched before: their deadlines are sooner.
+            order.move_to_end(key[1])
+        except KeyError:
+            # The idle scan took it out of the order, past its deadline: back in line, last.
+            order[key[1]] = actor
+            self._overdue.pop(key, None)
 
     async def deactivate(self, actor_type: str, actor_id: str) -> bool:
         """Deactivate one actor in its turn: drop it, then tell the app. ``False`` if inactive."""
@@ -262,7 +274,9 @@ class ActorTable:
                 return False
             actor.retired = True
             del self._active[(actor_type, actor_id)]
-            del self._idle_order[actor_type][actor_id]
+            if self._idle_order[actor_type].pop(actor_id, None) is None:
+                self._overdue.pop((actor_type, actor_id), None)
+            self._counts[actor_type] -= 1
             self.deactivations += 1
             for listener in self.deactivation_listeners:
                 listener(actor_type, actor_id)
@@ -286,13 +300,17 @@ class ActorTable:
             )
 
     async def deactivate_idle(self) -> int:
-        """Deactivate every idle actor whose idle deadline has passed; returns how many."""
-        expired = [
-            (actor_type, actor_id)
-            for actor_type, actor_id, actor in self._expired(self._clock())
-            if actor.idle  # one in a turn now is deactivated by a later scan, if still idle
-        ]
-        results = await asyncio.gather(*(self.deactivate(*key) for key in expired))
+        """Deactivate every idle actor whose idle deadline has passed; returns how many.
+
+        One in a turn is left overdue, and looked at again by later scans."""
+        idle = []
+        for key, actor in [*self._overdue.items(), *self._take_expired(self._clock())]:
+            if actor.idle:
+                self._overdue.pop(key, None)
+                idle.append(key)
+            else:
+                self._overdue[key] = actor
+        results = await asyncio.gather(*(self.deactivate(*key) for key in idle))
         return sum(results)
 
     async def deactivate_all(
@@ -341,14 +359,16 @@ class ActorTable:
             logger.info("deactivated %d actors before exit", done)
         return done
 
-    def _expired(self, now: float) -> Iterator[tuple[str, str, ActiveActor]]:
-        """The actors whose idle deadline is ``now`` or earlier: the front of each type's
-        order, so this costs what it yields, not the size of the table."""
+    def _take_expired(self, now: float) -> Iterator[tuple[tuple[str, str], ActiveActor]]:
+        """Take the actors whose idle deadline is ``now`` or earlier out of their order: the
+        front of each, so this costs what it yields, not the size of the table."""
         for actor_type, actors in self._idle_order.items():
-            for actor_id, actor in actors.items():
+            while actors:
+                actor_id, actor = next(iter(actors.items()))
                 if actor.idle_at > now:
                     break
-                yield actor_type, actor_id, actor
+                del actors[actor_id]
+                yield (actor_type, actor_id), actor
 
     def _earliest_idle_deadline(self) -> float:
         """The soonest idle deadline of any active actor; infinity when none is active."""
@@ -360,14 +380,16 @@ class ActorTable:
     async def run_idle_scanner(self) -> None:
         """Deactivate idle actors as their idle timeouts pass, until cancelled.
 
-        Sleeps until the earliest idle deadline, but scans at most once per scan interval (as
-        daprd's scan, an actor goes within one interval of its deadline); an activation whose
-        deadline comes sooner than the planned scan wakes it to plan again.
+        Sleeps until the earliest idle deadline, or the next scan interval while an actor is
+        overdue (in a turn at its deadline); an activation whose deadline comes sooner than the
+        planned scan wakes it to plan again.
         """
         interval = self.config.scan_interval / SECOND
         last_scan = -math.inf
         while True:
-            self._scan_at = max(self._earliest_idle_deadline(), last_scan + interval)
+            self._scan_at = self._earliest_idle_deadline()
+            if self._overdue:
+                self._scan_at = min(self._scan_at, last_scan + interval)
             self._scan_sooner.clear()
             delay = self._scan_at - self._clock()
             if delay > 0:

@@ -34,6 +34,7 @@ class IdleRecorder:
         self.last_called: dict[str, float] = {}
         self.deactivated_at: dict[str, float] = {}
         self.deactivations: Counter[str] = Counter()
+        self.release = asyncio.Event()  # a call to quick/long answers once it is set
         self.app = FastAPI()
         self.app.add_api_route("/dapr/config", self.config, methods=["GET"])
         self.app.add_api_route(
@@ -55,6 +56,8 @@ class IdleRecorder:
 
     async def method(self, actor_type: str, actor_id: str) -> Response:
         self.last_called[f"{actor_type}/{actor_id}"] = asyncio.get_running_loop().time()
+        if actor_id == "long":
+            await asyncio.wait_for(self.release.wait(), 10)
         return Response(status_code=200)
 
     async def deactivate(self, actor_type: str, actor_id: str) -> Response:
@@ -95,6 +98,20 @@ async def test_an_actor_in_use_outlives_the_actors_activated_with_it() -> None:
         await poll_until(lambda: recorder.gone("quick/0"), what="quick/0 to be deactivated")
     assert recorder.deactivations == Counter({key: 1 for key in ["quick/0", *others]})
     assert all(recorder.idle_for(key) >= QUICK_IDLE - SLACK for key in recorder.deactivated_at)
+
+
+async def test_an_actor_in_a_turn_at_its_deadline_is_deactivated_once_the_turn_ends() -> None:
+    recorder = IdleRecorder()
+    async with sidecar_for(recorder.app) as http:
+        turn = asyncio.create_task(call(http, "quick/long"))
+        await poll_until(lambda: "quick/long" in recorder.last_called, what="the long turn")
+        await call(http, "quick/marker")  # its deadline comes after quick/long's
+        await poll_until(lambda: recorder.gone("quick/marker"), what="quick/marker to go")
+        assert not recorder.gone("quick/long"), "deactivated in the middle of its turn"
+        recorder.release.set()
+        await turn
+        await poll_until(lambda: recorder.gone("quick/long"), what="quick/long to go")
+    assert recorder.deactivations == Counter({"quick/long": 1, "quick/marker": 1})
 
 
 async def test_a_short_idle_timeout_is_not_held_up_behind_a_long_one() -> None:
