@@ -42,7 +42,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 CONCURRENCY = 32  # requests the harness keeps in flight while registering and deleting
 PROBE_INTERVAL = 0.05
 SIDECAR_CPU, APP_CPU = 0, 1  # with --pin; the harness shares the app's CPU
-READY_TIMEOUT = 30.0
+READY_TIMEOUT = 60.0
 
 
 def main() -> int:
