@@ -39,7 +39,7 @@ SIDECAR_LUA = REPO_ROOT / "benchmarks" / "sidecar.lua"
 SIDECAR_CPU, CLIENT_CPU = "0", "1"  # the app shares the client's CPU: the sidecar is measured
 READY_TIMEOUT = 60.0
 WARMUP_CHUNK = 10.0  # seconds per warm-up wrk run, repeated until every actor is active
-WARMUP_LIMIT = 300.0
+WARMUP_LIMIT = 900.0
 
 
 @dataclass(frozen=True)
