@@ -8,8 +8,8 @@ For each size and round: a fresh ``benchmarks/apps/table.py`` under uvicorn (pin
 asks for an idle scan every second) and the dev sidecar in front of it (its CLI, a fresh SQLite
 file, pinned to CPU 0), then wrk (1 thread, 32 connections, CPU 1) calling
 ``PUT /v1.0/actors/x-wing/ship-{n}/method/fly`` round robin over ``n < size`` through the
-sidecar (``sidecar.lua``, which checks every status). Warm-up runs until the sidecar reports
-every actor active; then one measured run. Reports the sidecar's CPU per call (utime + stime
+sidecar (``sidecar.lua``, which checks every status). Warm-up calls each actor once (checking
+that the sidecar reports them all active), then runs wrk for 5 s; then one measured run. Reports the sidecar's CPU per call (utime + stime
 from ``/proc``, which holds steady when requests per second swing), requests per second and
 wrk's p50/p99 latency; medians per size, and each size's CPU per call against the first's.
 Needs Linux, ``taskset`` and ``wrk``; traffic goes to 127.0.0.1 only.
@@ -18,6 +18,7 @@ Needs Linux, ``taskset`` and ``wrk``; traffic goes to 127.0.0.1 only.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import json
 import os
@@ -32,14 +33,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import aiohttp
+
 from benchmarks.reminder_burst import cpu_seconds, free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SIDECAR_LUA = REPO_ROOT / "benchmarks" / "sidecar.lua"
 SIDECAR_CPU, CLIENT_CPU = "0", "1"  # the app shares the client's CPU: the sidecar is measured
 READY_TIMEOUT = 60.0
-WARMUP_CHUNK = 10.0  # seconds per warm-up wrk run, repeated until every actor is active
-WARMUP_LIMIT = 900.0
+WARMUP_SECONDS = 5.0  # of wrk after every actor is active
+ACTIVATING_CALLS = 32  # in flight while activating
 
 
 @dataclass(frozen=True)
@@ -142,12 +145,29 @@ def wait_ready(url: str) -> None:
 
 
 def warm_up(url: str, size: int) -> None:
-    """Call round robin until every one of ``size`` actors is active in the sidecar."""
-    deadline = time.monotonic() + WARMUP_LIMIT
-    while active_actors(url) < size:
-        if time.monotonic() > deadline:
-            raise SystemExit(f"{size} actors were not active after {WARMUP_LIMIT:.0f} s")
-        wrk(url, size, WARMUP_CHUNK)
+    """Call each of ``size`` actors once (activating it), then run wrk once round robin.
+
+    Not wrk alone: each wrk run starts again at ``ship-0``, so a run shorter than a lap would
+    never reach the last ids."""
+    asyncio.run(activate(url, size))
+    if active_actors(url) != size:
+        raise SystemExit(f"BENCHMARK FAILED: {active_actors(url)} actors active, expected {size}")
+    wrk(url, size, WARMUP_SECONDS)
+
+
+async def activate(url: str, size: int) -> None:
+    ids = iter(range(size))
+    body = b'{"destination":"Hoth"}'
+    async with aiohttp.ClientSession(url) as http:
+
+        async def worker() -> None:
+            for n in ids:
+                path = f"/v1.0/actors/x-wing/ship-{n}/method/fly"
+                async with http.put(path, data=body) as response:
+                    if response.status != 200:
+                        raise SystemExit(f"ship-{n}: {response.status} {await response.text()}")
+
+        await asyncio.gather(*(worker() for _ in range(ACTIVATING_CALLS)))
 
 
 def active_actors(url: str) -> int:
