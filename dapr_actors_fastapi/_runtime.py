@@ -47,9 +47,10 @@ from ._hosting.method_docs import document_actor_type
 from ._hosting.outbound import OutboundCalls
 from ._hosting.router import (
     CONFIG_PATH,
+    DaprdEndpoints,
     build_router,
-    callback_routes,
     config_route_paths,
+    daprd_endpoints,
 )
 from ._hosting.serving import ServingState
 from ._hosting.type_host import ActorTypeHost
@@ -303,16 +304,14 @@ class ActorRuntime:
         )
 
     @cached_property
+    def _endpoints(self) -> DaprdEndpoints:
+        """What answers daprd's routes, shared by the router and every front door."""
+        return daprd_endpoints(self._hosts, self._policy, self._sidecar, self.config, self._serving)
+
+    @cached_property
     def router(self) -> APIRouter:
         """The routes daprd calls; mount with ``app.include_router(runtime.router)``."""
-        return build_router(
-            self._hosts,
-            self._policy,
-            self._sidecar,
-            self.config,
-            self._serving,
-            self._sidecar.configured_endpoint(),
-        )
+        return build_router(self._endpoints, self._hosts, self._sidecar.configured_endpoint())
 
     def front_door(self, app: ASGIApp) -> ActorFrontDoor:
         """``app`` behind a front door that serves daprd's routes for this runtime and runs its
@@ -323,10 +322,7 @@ class ActorRuntime:
         (``APP_API_TOKEN`` guards them); every other request goes to ``app`` unchanged. The
         runtime's lifespan runs inside the app's own, so ``app`` must not run it too.
         """
-        routes = callback_routes(
-            self._hosts, self._policy, self._sidecar, self.config, self._serving
-        )
-        return ActorFrontDoor(app, routes, self.lifespan)
+        return ActorFrontDoor(app, self._endpoints, self.lifespan)
 
     # -- calling other actors and apps --------------------------------------------------------
 

@@ -66,7 +66,8 @@ class MethodBinding:
     encode: Callable[[Any], bytes | Response | None]
     body_type: Any  # the body's type for OpenAPI, or None when the method takes no body
     return_type: Any
-    content_type: bytes  # of encoded results: raw bytes go out as octet-stream
+    # The Content-Type header of encoded results, built once: raw bytes go out as octet-stream.
+    content_type_header: tuple[bytes, bytes]
     summary: str
 
 
@@ -182,7 +183,10 @@ def _bind_method(function: Handler, wire_name: str, type_name: str, where: str) 
         encode=_result_encoder(return_type, where),
         body_type=body_type,
         return_type=return_type,
-        content_type=b"application/octet-stream" if return_type is bytes else b"application/json",
+        content_type_header=(
+            b"content-type",
+            b"application/octet-stream" if return_type is bytes else b"application/json",
+        ),
         summary=doc.splitlines()[0] if doc else f"{type_name}.{wire_name}",
     )
 

@@ -30,7 +30,7 @@ from typing import Any, Literal
 from starlette.exceptions import HTTPException
 
 from .._actor_api.actor_type import SidecarRequests
-from .._actor_api.definition import parse_callback_envelope
+from .._actor_api.definition import MethodBinding, parse_callback_envelope
 from .._actor_api.scheduling import FiringRecurrence
 from .._turn import Turn
 from .._wire.headers import (
@@ -205,9 +205,26 @@ class ActorCallbackEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path_params = scope["path_params"]
-        type_name: str = path_params["actor_type"]
-        actor_id: str = path_params["actor_id"]
-        target: str = path_params["target"]
+        await self.serve(
+            scope,
+            receive,
+            send,
+            path_params["actor_type"],
+            path_params["actor_id"],
+            path_params["target"],
+        )
+
+    async def serve(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        type_name: str,
+        actor_id: str,
+        target: str,
+    ) -> None:
+        """Answer one callback whose path the caller already split: the router's route (through
+        ``__call__``) and the front door, which splits the path itself, both end here."""
         headers = _Headers(scope["headers"])
         try:
             if self._token_required and not self._policy.token_matches(headers.token):
@@ -215,14 +232,22 @@ class ActorCallbackEndpoint:
             host = self._hosts.get(type_name)
             if host is None:
                 raise ActorTypeNotFound(type_name, list(self._hosts))
-            if target.startswith(_REMIND_PREFIX):
+            # Method names never contain '/' (_wire/names.py), so looking the target up first
+            # cannot shadow a reminder or timer, and spares method calls two prefix tests.
+            binding = host.definition.methods.get(target)
+            if binding is not None:
+                await self._method(host, actor_id, binding, headers, scope, receive, send)
+            elif target.startswith(_REMIND_PREFIX):
                 name = target[len(_REMIND_PREFIX) :]
                 await self._callback(host, actor_id, "reminder", name, headers, receive, send)
             elif target.startswith(_TIMER_PREFIX):
                 name = target[len(_TIMER_PREFIX) :]
                 await self._callback(host, actor_id, "timer", name, headers, receive, send)
             else:
-                await self._method(host, actor_id, target, headers, scope, receive, send)
+                raise ActorMethodNotFound(
+                    f"actor type {host.actor_type.name!r} has no method {target!r}; "
+                    f"its methods: {sorted(host.definition.methods)}"
+                )
         except ActorError as error:
             await _send_error(send, error)
         except TurnFailed as failure:
@@ -237,22 +262,17 @@ class ActorCallbackEndpoint:
         self,
         host: ActorTypeHost,
         actor_id: str,
-        name: str,
+        binding: MethodBinding,
         headers: _Headers,
         scope: Scope,
         receive: Receive,
         send: Send,
     ) -> None:
-        binding = host.definition.methods.get(name)
-        if binding is None:
-            raise ActorMethodNotFound(
-                f"actor type {host.actor_type.name!r} has no method {name!r}; "
-                f"its methods: {sorted(host.definition.methods)}"
-            )
         kwargs = binding.decode(await _read_body(receive, self._limit, headers.content_length))
         reentrancy_id = headers.reentrancy_id
         if reentrancy_id is None and host.reentrant:
             reentrancy_id = str(uuid.uuid4())
+        name = binding.wire_name
         turn = Turn(
             "method",
             name,
@@ -268,7 +288,11 @@ class ActorCallbackEndpoint:
         if encoded is None:
             await _send_body(send, 200, b"", None)
         elif isinstance(encoded, bytes):
-            await _send_body(send, 200, encoded, binding.content_type)
+            # Fresh messages and header list: a middleware may append to them (CORS does).
+            length = (b"content-length", b"%d" % len(encoded))
+            answer = [length, binding.content_type_header]
+            await send({"type": "http.response.start", "status": 200, "headers": answer})
+            await send({"type": "http.response.body", "body": encoded})
         else:
             await encoded(scope, receive, send)
 
@@ -337,7 +361,10 @@ class DeactivateEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path_params = scope["path_params"]
-        type_name, actor_id = path_params["actor_type"], path_params["actor_id"]
+        await self.serve(scope, send, path_params["actor_type"], path_params["actor_id"])
+
+    async def serve(self, scope: Scope, send: Send, type_name: str, actor_id: str) -> None:
+        """Answer one deactivation whose path the caller already split (router or front door)."""
         hosts = self._hosts
         try:
             headers = _Headers(scope["headers"])

@@ -3,10 +3,15 @@
 The generated router needs FastAPI, and reaches daprd only through the app's middleware and
 mounts: a router mounted under a prefix is never called, auth or host-checking middleware can
 refuse ``/dapr/config``, and an app without FastAPI cannot include it at all. The front door
-wraps the whole ASGI app instead. It answers daprd's fixed paths itself, with the same routes
-and endpoints as the router (``router.callback_routes``), before the framework sees them, and
-hands every other request to the app unchanged. ``APP_API_TOKEN`` is what guards those routes
-then, as daprd intends.
+wraps the whole ASGI app instead. It answers daprd's fixed paths itself, with the same
+endpoints as the router (``router.DaprdEndpoints``), before the framework sees them, and hands
+every other request to the app unchanged. ``APP_API_TOKEN`` is what guards those routes then,
+as daprd intends.
+
+It is also the fast path: it splits the path itself instead of trying Starlette's routes (a
+regular expression each, and FastAPI tries an included router's routes twice), and hands the
+parts to the endpoint, so an actor call costs the server little more than a bare ASGI app's
+request (benchmarks/README.md). A request for the app costs one prefix test and one set lookup.
 
 It also runs the runtime's lifespan, nested inside the app's own: the app starts first, then
 the runtime; at shutdown the runtime drains and deactivates its actors first, so that an
@@ -19,12 +24,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from collections.abc import Awaitable, Callable, MutableMapping
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 from typing import Any
 
-from starlette.routing import Match, Route
+from .router import CONFIG_PATH, HEALTH_PATH, DaprdEndpoints
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +41,10 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 Lifespan = Callable[[Any], AbstractAsyncContextManager[None]]
 
 _ACTOR_PREFIX = "/actors/"
-_FIXED_PATHS = frozenset({"/dapr/config", "/healthz"})
+_ACTOR_PREFIX_LENGTH = len(_ACTOR_PREFIX)
+_FIXED_PATHS = frozenset({CONFIG_PATH, HEALTH_PATH})
+_CALLBACK_VERBS = frozenset({"PUT", "POST"})
+_READ_VERBS = frozenset({"GET", "HEAD"})  # Starlette serves HEAD wherever it serves GET
 
 
 class ActorFrontDoor:
@@ -45,27 +53,53 @@ class ActorFrontDoor:
     Make one with ``runtime.front_door(app)`` and serve it in place of ``app``.
     """
 
-    def __init__(self, app: ASGIApp, routes: Sequence[Route], lifespan: Lifespan) -> None:
+    def __init__(self, app: ASGIApp, endpoints: DaprdEndpoints, lifespan: Lifespan) -> None:
         self.app = app
-        self._routes = tuple(routes)
+        self._endpoints = endpoints
         self._lifespan = lifespan
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
             path: str = scope["path"]
-            # One prefix test keeps the app's own requests to a single dispatch.
-            if path.startswith(_ACTOR_PREFIX) or path in _FIXED_PATHS:
-                for route in self._routes:
-                    match, child = route.matches(scope)
-                    if match is Match.FULL:
-                        scope.update(child)
-                        await route.handle(scope, receive, send)
-                        return
+            if scope.get("root_path"):
+                path = _route_path(path, scope["root_path"])
+            # One prefix test and one set lookup: the app's own requests pay nothing more.
+            if (path.startswith(_ACTOR_PREFIX) or path in _FIXED_PATHS) and await self._serve(
+                scope, receive, send, path
+            ):
+                return
         elif kind == "lifespan":
             await self._serve_lifespan(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send, path: str) -> bool:
+        """Answer one of daprd's routes, matched as the router's Starlette routes match them
+        (``router.callback_routes``), but by splitting the path instead of a regular
+        expression; ``False`` when the request is not one of them (another verb, or a path
+        that only starts like one), for the app to answer."""
+        verb = scope["method"]
+        endpoints = self._endpoints
+        if path in _FIXED_PATHS:
+            if verb not in _READ_VERBS:
+                return False
+            endpoint = endpoints.config if path == CONFIG_PATH else endpoints.health
+            await endpoint(scope, receive, send)
+            return True
+        # /actors/{type}/{id}/method/{target...} or /actors/{type}/{id}: type and id non-empty.
+        parts = path[_ACTOR_PREFIX_LENGTH:].split("/", 3)
+        if not (parts[0] and len(parts) in (2, 4) and parts[1]):
+            return False
+        if len(parts) == 4:
+            if parts[2] != "method" or verb not in _CALLBACK_VERBS:
+                return False
+            await endpoints.callbacks.serve(scope, receive, send, parts[0], parts[1], parts[3])
+            return True
+        if verb != "DELETE":
+            return False
+        await endpoints.deactivate.serve(scope, send, parts[0], parts[1])
+        return True
 
     async def _serve_lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
         await receive()  # lifespan.startup
@@ -145,3 +179,13 @@ class AppLifespan:
             self._error = error
         finally:
             await self._from_app.put(None)
+
+
+def _route_path(path: str, root_path: str) -> str:
+    """The path relative to the server's ``root_path``, as Starlette's router reads it: a
+    server started with ``--root-path /api`` puts it in front of daprd's ``/dapr/config``."""
+    if path == root_path:
+        return ""
+    if path.startswith(root_path) and path[len(root_path)] == "/":
+        return path[len(root_path) :]
+    return path

@@ -8,7 +8,7 @@ callers send it to the sidecar (``method_docs.py``).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from fastapi import APIRouter
 from starlette.routing import Mount, Route
@@ -27,58 +27,69 @@ from .type_host import ActorTypeHost
 
 # daprd reads the registration here, at the root of the app (docs/protocol.md §2).
 CONFIG_PATH = "/dapr/config"
+# daprd's app health probe (docs/protocol.md §3).
+HEALTH_PATH = "/healthz"
 
 
 def build_router(
-    hosts: Mapping[str, ActorTypeHost],
-    policy: CallbackPolicy,
-    sidecar: SidecarRequests,
-    config_document: Callable[[], dict[str, Any]],
-    serving: ServingState,
-    sidecar_url: str,
+    endpoints: DaprdEndpoints, hosts: Mapping[str, ActorTypeHost], sidecar_url: str
 ) -> APIRouter:
     """The routes daprd calls, for the types in ``hosts`` (a live table: types registered
     later are served too): callback routes first, then the documentation of each method at
     the path callers send it to on the sidecar at ``sidecar_url`` (``method_docs.py``)."""
     router = APIRouter()
-    router.routes.extend(callback_routes(hosts, policy, sidecar, config_document, serving))
+    router.routes.extend(callback_routes(endpoints))
     router.routes.append(sidecar_path_route(sidecar_url))
     for host in hosts.values():
         document_actor_type(router, host, sidecar_url)
     return router
 
 
-def callback_routes(
+class DaprdEndpoints(NamedTuple):
+    """The endpoints of daprd's routes for one runtime; the router and the front door
+    (``front_door.py``) serve the same ones."""
+
+    callbacks: ActorCallbackEndpoint
+    deactivate: DeactivateEndpoint
+    config: ConfigEndpoint
+    health: HealthEndpoint
+
+
+def daprd_endpoints(
     hosts: Mapping[str, ActorTypeHost],
     policy: CallbackPolicy,
     sidecar: SidecarRequests,
     config_document: Callable[[], dict[str, Any]],
     serving: ServingState,
-) -> list[Route]:
-    """The routes daprd calls, as Starlette routes around the raw ASGI endpoints; the router
-    and the front door (``front_door.py``) serve the same ones."""
+) -> DaprdEndpoints:
+    """The endpoints for the types in ``hosts`` (a live table)."""
+    return DaprdEndpoints(
+        ActorCallbackEndpoint(hosts, policy, sidecar),
+        DeactivateEndpoint(hosts, policy),
+        ConfigEndpoint(config_document, policy),
+        HealthEndpoint(serving),
+    )
+
+
+def callback_routes(endpoints: DaprdEndpoints) -> list[Route]:
+    """daprd's routes as Starlette routes around the raw ASGI endpoints."""
     # The callback route comes first: it carries nearly all traffic, and routes are tried in
     # order (FastAPI tries them twice per request for an included router).
     return [
         Route(
             "/actors/{actor_type}/{actor_id}/method/{target:path}",
-            ActorCallbackEndpoint(hosts, policy, sidecar),
+            endpoints.callbacks,
             methods=["PUT", "POST"],
             include_in_schema=False,
         ),
         Route(
             "/actors/{actor_type}/{actor_id}",
-            DeactivateEndpoint(hosts, policy),
+            endpoints.deactivate,
             methods=["DELETE"],
             include_in_schema=False,
         ),
-        Route(
-            CONFIG_PATH,
-            ConfigEndpoint(config_document, policy),
-            methods=["GET"],
-            include_in_schema=False,
-        ),
-        Route("/healthz", HealthEndpoint(serving), methods=["GET"], include_in_schema=False),
+        Route(CONFIG_PATH, endpoints.config, methods=["GET"], include_in_schema=False),
+        Route(HEALTH_PATH, endpoints.health, methods=["GET"], include_in_schema=False),
     ]
 
 

@@ -660,7 +660,8 @@ BY_POSITION = ActorRuntime()
 BY_POSITION.actor("bindings")(Bindings)
 
 
-@settings(max_examples=40)
+# No deadline: each example builds an app, which takes longer than 200 ms on a loaded machine.
+@settings(max_examples=40, deadline=None)
 @given(destination=JSON_VALUES, speed=JSON_VALUES, flight=JSON_VALUES)
 async def test_any_arguments_by_position_get_the_answer_they_get_by_name(
     destination: Any, speed: Any, flight: Any
