@@ -6,14 +6,30 @@ skip (``pytest.skip``, ``skipif``, ``importorskip``) fails the whole run, naming
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
 from dapr_actors_fastapi import ActorRuntime
+
+if TYPE_CHECKING:
+    from .helpers import Mount
 
 
 @pytest.fixture
 def runtime() -> ActorRuntime:
     return ActorRuntime()
+
+
+@pytest.fixture(scope="session", params=["router", "front door"])
+def mount(request: pytest.FixtureRequest) -> Mount:
+    """Builds the app for a runtime, once with ``include_router`` and once behind the front
+    door: a test that takes it holds both to the same checks. (Session-scoped, as it is a
+    plain function, so that property-based tests may take it.)"""
+    # Imported here: tests/test_suite_rules.py runs this file alone, outside the package.
+    from .helpers import MOUNTS
+
+    return MOUNTS[request.param]
 
 
 class SkipsFailTheRun:

@@ -21,7 +21,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from dapr_actors_fastapi import ActorRuntime
+from dapr_actors_fastapi import ActorFrontDoor, ActorRuntime
 
 T = TypeVar("T")
 
@@ -40,19 +40,49 @@ def make_app(runtime: ActorRuntime) -> FastAPI:
     return app
 
 
+def make_front_door(runtime: ActorRuntime) -> ActorFrontDoor:
+    """The other way to mount the runtime: a FastAPI app without the router, behind the front
+    door, which answers daprd's routes and runs the runtime's lifespan."""
+    return runtime.front_door(FastAPI())
+
+
+Mount = Callable[[ActorRuntime], Any]
+MOUNTS: dict[str, Mount] = {"router": make_app, "front door": make_front_door}
+"""The two ways an app serves daprd's routes; the ``mount`` fixture runs a test with each."""
+
+
 @contextlib.asynccontextmanager
-async def lifespan_running(app: FastAPI) -> AsyncIterator[FastAPI]:
+async def lifespan_running(app: Any) -> AsyncIterator[Any]:
     """Run ``app``'s lifespan around the block, as a server does around its requests (httpx's
     ASGI transport does not; the runtime refuses callbacks until its lifespan started)."""
-    async with app.router.lifespan_context(app):
+    if isinstance(app, FastAPI):
+        async with app.router.lifespan_context(app):
+            yield app
+        return
+    to_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    from_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+    task = asyncio.create_task(app(scope, to_app.get, from_app.put))
+    await to_app.put({"type": "lifespan.startup"})
+    started = await within(from_app.get(), 30)
+    if started["type"] != "lifespan.startup.complete":
+        await task
+        raise RuntimeError(f"the app did not start: {started.get('message')}")
+    try:
         yield app
+    finally:
+        await to_app.put({"type": "lifespan.shutdown"})
+        await within(from_app.get(), 30)
+        await within(task, 30)
 
 
 @contextlib.asynccontextmanager
-async def asgi_client(runtime: ActorRuntime) -> AsyncIterator[httpx.AsyncClient]:
+async def asgi_client(
+    runtime: ActorRuntime, mount: Mount = make_app
+) -> AsyncIterator[httpx.AsyncClient]:
     """An async client calling the app in-process (many requests can be in flight), with the
     runtime's lifespan running."""
-    async with lifespan_running(make_app(runtime)) as app:
+    async with lifespan_running(mount(runtime)) as app:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
             yield client

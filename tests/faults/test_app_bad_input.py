@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from dapr_actors_fastapi import Actor, ActorRuntime, method, reminder, timer
 from dapr_actors_fastapi._wire.strict_json import to_strict_json
 
-from ..helpers import asgi_client, error_body
+from ..helpers import Mount, asgi_client, error_body
 from .strategies import BODIES, JSON_TEXTS, JSON_VALUES, NAMES, SCALARS, path_segment
 
 ACTOR = "/actors/shop/1"
@@ -72,8 +72,8 @@ RUNTIME = shop_runtime()  # handlers keep no state, so every example may share i
 METHODS = ["order", "price", "upload", "whoami"]
 
 
-async def answer(path: str, body: bytes) -> httpx.Response:
-    async with asgi_client(RUNTIME) as client:
+async def answer(path: str, body: bytes, mount: Mount) -> httpx.Response:
+    async with asgi_client(RUNTIME, mount) as client:
         response = await client.put(path, content=body)
         await still_serving(client)
         return response
@@ -100,8 +100,8 @@ def assert_refused(response: httpx.Response, *named: str) -> dict[str, Any]:
 @given(name=st.sampled_from(METHODS), body=BODIES)
 @example(name="order", body=b"[" * 100_000 + b"]" * 100_000)
 @example(name="price", body=b'{"item":"\\ud800"}')
-async def test_any_method_body_is_200_or_a_named_400(name: str, body: bytes) -> None:
-    response = await answer(f"{ACTOR}/method/{name}", body)
+async def test_any_method_body_is_200_or_a_named_400(name: str, body: bytes, mount: Mount) -> None:
+    response = await answer(f"{ACTOR}/method/{name}", body, mount)
     if response.status_code != 200:
         assert response.status_code == 400
         assert_refused(response, f"shop.{name}")
@@ -109,9 +109,11 @@ async def test_any_method_body_is_200_or_a_named_400(name: str, body: bytes) -> 
 
 @settings(max_examples=100)
 @given(item=JSON_VALUES, quantity=JSON_VALUES | st.integers())
-async def test_wrong_types_for_a_model_name_the_field(item: Any, quantity: Any) -> None:
+async def test_wrong_types_for_a_model_name_the_field(
+    item: Any, quantity: Any, mount: Mount
+) -> None:
     response = await answer(
-        f"{ACTOR}/method/order", json.dumps({"item": item, "quantity": quantity}).encode()
+        f"{ACTOR}/method/order", json.dumps({"item": item, "quantity": quantity}).encode(), mount
     )
     if response.status_code == 200:
         assert response.json() == {"item": item, "quantity": int(quantity)}
@@ -129,9 +131,9 @@ async def test_wrong_types_for_a_model_name_the_field(item: Any, quantity: Any) 
     arguments=st.dictionaries(st.sampled_from(["item", "quantity", "other"]), SCALARS | JSON_VALUES)
 )
 async def test_wrong_types_for_scalar_parameters_name_the_parameter(
-    arguments: dict[str, Any],
+    arguments: dict[str, Any], mount: Mount
 ) -> None:
-    response = await answer(f"{ACTOR}/method/price", json.dumps(arguments).encode())
+    response = await answer(f"{ACTOR}/method/price", json.dumps(arguments).encode(), mount)
     if response.status_code == 200:
         assert isinstance(arguments.get("item"), str)
     else:
@@ -141,8 +143,8 @@ async def test_wrong_types_for_scalar_parameters_name_the_parameter(
 
 @settings(max_examples=50)
 @given(blob=st.binary(max_size=256))
-async def test_a_bytes_parameter_takes_any_body(blob: bytes) -> None:
-    response = await answer(f"{ACTOR}/method/upload", blob)
+async def test_a_bytes_parameter_takes_any_body(blob: bytes, mount: Mount) -> None:
+    response = await answer(f"{ACTOR}/method/upload", blob, mount)
     assert (response.status_code, response.json()) == (200, len(blob))
 
 
@@ -175,8 +177,10 @@ ENVELOPES = st.one_of(
 @example(target="remind/other", body=b'{"data":"\\ud800"}')
 @example(target="remind/other", body=b'{"data":"\xed\xa0\x80"}')
 @example(target="timer/tick", body=b'{"callback":["tick"]}')
-async def test_any_callback_envelope_is_200_or_a_named_4xx(target: str, body: bytes) -> None:
-    response = await answer(f"{ACTOR}/method/{target}", body)
+async def test_any_callback_envelope_is_200_or_a_named_4xx(
+    target: str, body: bytes, mount: Mount
+) -> None:
+    response = await answer(f"{ACTOR}/method/{target}", body, mount)
     if response.status_code != 200:
         assert response.status_code in (400, 404), response.text
         assert_refused(response, target.split("/")[1] if response.status_code == 400 else "")
@@ -189,10 +193,10 @@ async def test_any_callback_envelope_is_200_or_a_named_4xx(target: str, body: by
     period=st.none() | JSON_VALUES,
 )
 async def test_wrong_types_in_a_typed_reminder_name_the_field(
-    data: Any, due_time: Any, period: Any
+    data: Any, due_time: Any, period: Any, mount: Mount
 ) -> None:
     envelope = {"data": data, "dueTime": due_time, "period": period}
-    response = await answer(f"{ACTOR}/method/remind/restock", json.dumps(envelope).encode())
+    response = await answer(f"{ACTOR}/method/remind/restock", json.dumps(envelope).encode(), mount)
     times_ok = all(not value or isinstance(value, str) for value in (due_time, period))
     if response.status_code != 200:
         body = assert_refused(response, "restock")
@@ -227,9 +231,9 @@ def reaches_the_routes(actor_id: str, name: str = "x") -> bool:
 @example(actor_id="%", name="whoami")
 @example(actor_id="a/b", name="whoami")
 @example(actor_id="", name="whoami")
-async def test_any_actor_id_and_method_name(actor_id: str, name: str) -> None:
+async def test_any_actor_id_and_method_name(actor_id: str, name: str, mount: Mount) -> None:
     path = f"/actors/shop/{path_segment(actor_id)}/method/{path_segment(name)}"
-    async with asgi_client(RUNTIME) as client:
+    async with asgi_client(RUNTIME, mount) as client:
         response = await client.put(path)
         await still_serving(client)
     assert response.status_code < 500, (response.status_code, response.text)
@@ -243,9 +247,9 @@ async def test_any_actor_id_and_method_name(actor_id: str, name: str) -> None:
 
 @settings(max_examples=60)
 @given(actor_id=NAMES, name=NAMES, kind=st.sampled_from(["remind", "timer"]))
-async def test_any_callback_name(actor_id: str, name: str, kind: str) -> None:
+async def test_any_callback_name(actor_id: str, name: str, kind: str, mount: Mount) -> None:
     path = f"/actors/shop/{path_segment(actor_id)}/method/{kind}/{path_segment(name)}"
-    async with asgi_client(RUNTIME) as client:
+    async with asgi_client(RUNTIME, mount) as client:
         response = await client.put(path, json={"data": {"item": "tea", "quantity": 1}})
         await still_serving(client)
     assert response.status_code < 500, (response.status_code, response.text)
@@ -255,8 +259,8 @@ async def test_any_callback_name(actor_id: str, name: str, kind: str) -> None:
 
 @settings(max_examples=40)
 @given(actor_id=NAMES)
-async def test_deactivating_any_id(actor_id: str) -> None:
-    async with asgi_client(RUNTIME) as client:
+async def test_deactivating_any_id(actor_id: str, mount: Mount) -> None:
+    async with asgi_client(RUNTIME, mount) as client:
         response = await client.delete(f"/actors/shop/{path_segment(actor_id)}")
         await still_serving(client)
     assert response.status_code < 500, (response.status_code, response.text)
@@ -279,10 +283,12 @@ HEADER_VALUES = st.text(
     ),
     target=st.sampled_from(["method/whoami", "method/remind/restock", "method/timer/tick"]),
 )
-async def test_any_propagated_header_or_token(headers: dict[str, str], target: str) -> None:
+async def test_any_propagated_header_or_token(
+    headers: dict[str, str], target: str, mount: Mount
+) -> None:
     body = {"data": {"item": "tea", "quantity": 1}}
     raw = {name: value.encode("latin-1") for name, value in headers.items()}
-    async with asgi_client(GUARDED_RUNTIME) as client:
+    async with asgi_client(GUARDED_RUNTIME, mount) as client:
         response = await client.put(f"{ACTOR}/{target}", json=body, headers=raw)
         good = await client.put(f"{ACTOR}/method/whoami", headers={"dapr-api-token": TOKEN})
     assert (good.status_code, good.json()) == (200, "1")

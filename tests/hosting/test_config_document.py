@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from dapr_actors_fastapi import Actor, ActorConfigError, ActorRuntime, method
 
-from ..helpers import make_app
+from ..helpers import Mount, make_app
 
 
 class Ping(Actor):
@@ -25,8 +25,8 @@ class Pong(Actor):
         return "ping"
 
 
-def fetch_config(runtime: ActorRuntime, **headers: str) -> Any:
-    with TestClient(make_app(runtime)) as client:
+def fetch_config(runtime: ActorRuntime, mount: Mount = make_app, **headers: str) -> Any:
+    with TestClient(mount(runtime)) as client:
         response = client.get("/dapr/config", headers=headers)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/json"
@@ -105,7 +105,7 @@ def test_reentrancy_enabled_for_one_type_only() -> None:
     ]
 
 
-def test_matches_the_documented_shape_of_the_seed() -> None:
+def test_matches_the_documented_shape_of_the_seed(mount: Mount) -> None:
     # The seed's own example of /dapr/config, rebuilt from settings.
     runtime = ActorRuntime(
         idle_timeout="1h",
@@ -117,7 +117,7 @@ def test_matches_the_documented_shape_of_the_seed() -> None:
     )
     runtime.actor("actorType1", idle_timeout="1m", drain_timeout="10s", reentrancy=False)(Ping)
     runtime.actor("actorType2")(Pong)
-    document = fetch_config(runtime)
+    document = fetch_config(runtime, mount)
     assert document["entities"] == ["actorType1", "actorType2"]
     assert document["reentrancy"] == {"enabled": True, "maxStackDepth": 32}
     assert document["entitiesConfig"][0]["reentrancy"]["enabled"] is False
@@ -161,18 +161,18 @@ def test_invalid_per_type_setting_names_the_value() -> None:
     assert fetch_config(runtime)["entities"] == []
 
 
-def test_config_requires_the_app_token_when_one_is_set() -> None:
+def test_config_requires_the_app_token_when_one_is_set(mount: Mount) -> None:
     runtime = ActorRuntime(app_api_token="s3cret")
-    with TestClient(make_app(runtime)) as client:
+    with TestClient(mount(runtime)) as client:
         assert client.get("/dapr/config").status_code == 401
         assert client.get("/dapr/config", headers={"dapr-api-token": "wrong"}).status_code == 401
-    assert fetch_config(runtime, **{"dapr-api-token": "s3cret"})["entities"] == []
+    assert fetch_config(runtime, mount, **{"dapr-api-token": "s3cret"})["entities"] == []
 
 
-def test_token_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_token_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch, mount: Mount) -> None:
     monkeypatch.setenv("APP_API_TOKEN", "from-env")
     runtime = ActorRuntime()
-    with TestClient(make_app(runtime)) as client:
+    with TestClient(mount(runtime)) as client:
         assert client.get("/dapr/config").status_code == 401
         ok = client.get("/dapr/config", headers={"dapr-api-token": "from-env"})
         assert ok.status_code == 200

@@ -10,12 +10,14 @@ import httpx2 as httpx
 
 from dapr_actors_fastapi import Actor, ActorRuntime, method, reminder
 
-from ..helpers import error_body, make_app, poll_until, within
+from ..helpers import Mount, error_body, poll_until, within
 
 CHAIN = {"Dapr-Reentrancy-Id": "chain-1"}
 
 
-async def test_a_draining_app_refuses_new_turns_and_finishes_the_ones_in_flight() -> None:
+async def test_a_draining_app_refuses_new_turns_and_finishes_the_ones_in_flight(
+    mount: Mount,
+) -> None:
     started, release = asyncio.Event(), asyncio.Event()
     journal: list[str] = []
 
@@ -40,7 +42,7 @@ async def test_a_draining_app_refuses_new_turns_and_finishes_the_ones_in_flight(
 
     runtime = ActorRuntime(reentrancy=True, drain_timeout="10s")
     runtime.actor(Freighter)
-    app = make_app(runtime)
+    app = mount(runtime)
     lifespan = runtime.lifespan(app)
     await lifespan.__aenter__()
     transport = httpx.ASGITransport(app=app)
@@ -77,7 +79,7 @@ async def test_a_draining_app_refuses_new_turns_and_finishes_the_ones_in_flight(
     assert runtime.active_actors("Freighter") == []
 
 
-async def test_the_runtime_serves_again_after_a_shutdown() -> None:
+async def test_the_runtime_serves_again_after_a_shutdown(mount: Mount) -> None:
     class Droid(Actor):
         @method
         async def beep(self) -> str:
@@ -85,7 +87,7 @@ async def test_the_runtime_serves_again_after_a_shutdown() -> None:
 
     runtime = ActorRuntime()
     runtime.actor(Droid)
-    app = make_app(runtime)
+    app = mount(runtime)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
         for _ in range(2):

@@ -15,11 +15,10 @@ from typing import Any
 
 import httpx2 as httpx
 import pytest
-from fastapi import FastAPI
 
 from dapr_actors_fastapi import Actor, ActorRuntime, current_turn, method, reminder, timer
 
-from ..helpers import lifespan_running, make_app, poll_until, within
+from ..helpers import Mount, lifespan_running, poll_until, within
 
 
 class Arrivals:
@@ -36,8 +35,8 @@ class Arrivals:
 
 
 class Harness:
-    def __init__(self, runtime: ActorRuntime) -> None:
-        self.arrivals = Arrivals(make_app(runtime))
+    def __init__(self, runtime: ActorRuntime, mount: Mount) -> None:
+        self.arrivals = Arrivals(mount(runtime))
         transport = httpx.ASGITransport(app=self.arrivals)
         self.client = httpx.AsyncClient(transport=transport, base_url="http://app", timeout=10)
 
@@ -50,11 +49,12 @@ class Harness:
 
 
 @pytest.fixture
-async def harness_factory() -> AsyncIterator[Any]:
+async def harness_factory(mount: Mount) -> AsyncIterator[Any]:
+    """Harnesses through the router and through the front door (``mount``)."""
     async with contextlib.AsyncExitStack() as stack:
 
         async def build(runtime: ActorRuntime) -> Harness:
-            harness = Harness(runtime)
+            harness = Harness(runtime, mount)
             await stack.enter_async_context(lifespan_running(harness.arrivals.app))
             stack.push_async_callback(harness.client.aclose)
             return harness
@@ -325,7 +325,7 @@ async def test_reentrancy_can_be_enabled_for_one_type_only(harness_factory: Any)
     assert plain.content == b""  # None: no id minted, the type is not reentrant
 
 
-async def test_two_runtimes_in_one_process_stay_separate() -> None:
+async def test_two_runtimes_in_one_process_stay_separate(mount: Mount) -> None:
     class First(Actor):
         @method
         async def who(self) -> str:
@@ -340,7 +340,7 @@ async def test_two_runtimes_in_one_process_stay_separate() -> None:
     one.actor("shared")(First)
     two.actor("shared")(Second)
     two.actor("only-two")(Second)
-    apps: list[FastAPI] = [make_app(one), make_app(two)]
+    apps = [mount(one), mount(two)]
     answers = []
     for app in apps:
         transport = httpx.ASGITransport(app=app)

@@ -13,7 +13,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from dapr_actors_fastapi import Actor, ActorRuntime, method, reminder
 
-from ..helpers import make_app
+from ..helpers import Mount, make_app
 from .conftest import FakeSidecar, Otel
 
 TRACE_ID = 0x4BF92F3577B34DA6A3CE929D0E0E4736
@@ -44,9 +44,12 @@ def fleet(otel: Otel, **settings: object) -> ActorRuntime:
 
 
 @contextlib.asynccontextmanager
-async def app_client(runtime: ActorRuntime) -> AsyncIterator[httpx.AsyncClient]:
-    """The app in-process with its lifespan running, as daprd would call it."""
-    transport = httpx.ASGITransport(app=make_app(runtime))
+async def app_client(
+    runtime: ActorRuntime, mount: Mount = make_app
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The app in-process with its lifespan running, as daprd would call it (through the
+    router unless ``mount`` says otherwise)."""
+    transport = httpx.ASGITransport(app=mount(runtime))
     async with (
         runtime.lifespan(),
         httpx.AsyncClient(transport=transport, base_url="http://app") as client,
@@ -55,9 +58,9 @@ async def app_client(runtime: ActorRuntime) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def test_a_method_turn_is_a_server_span_under_daprds_and_activation_its_child(
-    otel: Otel, fake_sidecar: FakeSidecar
+    otel: Otel, fake_sidecar: FakeSidecar, mount: Mount
 ) -> None:
-    async with app_client(fleet(otel)) as app:
+    async with app_client(fleet(otel), mount) as app:
         answer = await app.put("/actors/x-wing/33/method/fly", headers={"traceparent": TRACEPARENT})
         assert (answer.status_code, answer.json()) == (200, 1)
     spans = otel.spans()
@@ -82,9 +85,9 @@ async def test_a_method_turn_is_a_server_span_under_daprds_and_activation_its_ch
 
 
 async def test_calls_to_the_sidecar_are_client_spans_that_carry_their_own_context(
-    otel: Otel, fake_sidecar: FakeSidecar
+    otel: Otel, fake_sidecar: FakeSidecar, mount: Mount
 ) -> None:
-    async with app_client(fleet(otel)) as app:
+    async with app_client(fleet(otel), mount) as app:
         answer = await app.put("/actors/x-wing/33/method/fly", headers={"traceparent": TRACEPARENT})
         assert answer.status_code == 200
     spans = otel.spans()
@@ -105,9 +108,9 @@ async def test_calls_to_the_sidecar_are_client_spans_that_carry_their_own_contex
 
 
 async def test_a_failed_turn_records_the_actors_exception_and_an_error_status(
-    otel: Otel, fake_sidecar: FakeSidecar
+    otel: Otel, fake_sidecar: FakeSidecar, mount: Mount
 ) -> None:
-    async with app_client(fleet(otel)) as app:
+    async with app_client(fleet(otel), mount) as app:
         assert (await app.put("/actors/x-wing/1/method/crash")).status_code == 500
     turn = otel.spans()["x-wing/crash"]
     assert turn.status.status_code == StatusCode.ERROR
@@ -118,10 +121,10 @@ async def test_a_failed_turn_records_the_actors_exception_and_an_error_status(
 
 
 async def test_a_failed_save_marks_the_client_span_and_the_turn(
-    otel: Otel, fake_sidecar: FakeSidecar
+    otel: Otel, fake_sidecar: FakeSidecar, mount: Mount
 ) -> None:
     fake_sidecar.fail_status = 500
-    async with app_client(fleet(otel)) as app:
+    async with app_client(fleet(otel), mount) as app:
         assert (await app.put("/actors/x-wing/1/method/fly")).status_code == 500
     spans = otel.spans()
     assert spans["state.get"].status.status_code == StatusCode.ERROR
@@ -129,9 +132,9 @@ async def test_a_failed_save_marks_the_client_span_and_the_turn(
 
 
 async def test_reminders_deactivations_and_reentrant_chains_have_their_spans(
-    otel: Otel, fake_sidecar: FakeSidecar
+    otel: Otel, fake_sidecar: FakeSidecar, mount: Mount
 ) -> None:
-    async with app_client(fleet(otel, reentrancy=True)) as app:
+    async with app_client(fleet(otel, reentrancy=True), mount) as app:
         envelope = {"dueTime": "0s", "period": "", "data": None}
         chain = {"Dapr-Reentrancy-Id": "chain-1"}
         fired = await app.put("/actors/x-wing/5/method/remind/refuel", json=envelope, headers=chain)
