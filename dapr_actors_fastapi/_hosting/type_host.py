@@ -23,7 +23,7 @@ from .._actor_api.definition import ActorDefinition, Handler
 from .._actor_api.settings import ActorSettings
 from .._actor_api.state import Savepoint
 from .._telemetry.telemetry import UNKNOWN_NAME, Telemetry
-from .._telemetry.turn_observer import TurnObserver
+from .._telemetry.turn_observer import TurnLabels, TurnObserver
 from .._turn import Turn, turn_context
 from .._wire.turn_queue import TurnQueue
 from .serving import ServingState
@@ -86,6 +86,8 @@ class ActorTypeHost:
         self._slots: dict[str, _ActorSlot] = {}
         self._serving = serving
         self._telemetry = telemetry
+        # TurnLabels by (kind, name): declared names only, so the table stays small.
+        self._labels: dict[tuple[str, str], TurnLabels] = {}
         self._long_turn_seconds = telemetry.long_turn_seconds
         self._reentrant = settings.reentrancy
         self._max_depth = settings.max_stack_depth
@@ -119,7 +121,7 @@ class ActorTypeHost:
         encode: Callable[[Any], Any] | None,
     ) -> Any:
         """``run_turn`` inside the turn's span and measurements (``TurnObserver``)."""
-        with TurnObserver(self._telemetry, turn, self._metric_name(turn)) as observer:
+        with TurnObserver(self._telemetry, turn, self._labels_of(turn)) as observer:
             try:
                 return await self.run_turn(actor_id, turn, chain, handler, kwargs, encode, observer)
             except TurnFailed as failure:
@@ -250,9 +252,22 @@ class ActorTypeHost:
         if observer is not None:
             observer.count_long_turn()
 
+    def _labels_of(self, turn: Turn) -> TurnLabels:
+        """The attributes of the turn's kind, made on its first turn and kept: one set per
+        declared handler, plus one per kind for the rest."""
+        labels = self._labels.get((turn.kind, turn.name))
+        if labels is None:
+            key = (turn.kind, self._metric_name(turn))
+            labels = self._labels.get(key)
+            if labels is None:
+                labels = self._labels[key] = TurnLabels(self.actor_type.name, turn.kind, key[1])
+        return labels
+
     def _metric_name(self, turn: Turn) -> str:
         """The turn's name as metrics carry it: a declared handler's, else ``UNKNOWN_NAME``
         (reminder and timer names are chosen at run time, and unbounded)."""
+        if turn.kind == "deactivate":
+            return "deactivate"
         definition = self.definition
         declared = {
             "method": definition.methods,
@@ -303,7 +318,7 @@ class ActorTypeHost:
         turn = Turn("deactivate", "", self.actor_type.name, actor_id, None, traceparent, tracestate)
         if not self._telemetry.enabled:
             return await self._deactivate(actor_id, turn)
-        with TurnObserver(self._telemetry, turn, "deactivate") as observer:
+        with TurnObserver(self._telemetry, turn, self._labels_of(turn)) as observer:
             try:
                 deactivated = await self._deactivate(actor_id, turn)
             except TurnFailed as failure:

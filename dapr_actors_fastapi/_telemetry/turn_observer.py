@@ -19,35 +19,62 @@ from types import TracebackType
 from opentelemetry import context, trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
-from .._turn import Turn
+from .._turn import Turn, TurnKind
 from .telemetry import RPC_SYSTEM, TRACE_CONTEXT, Outcome, Telemetry
+
+Attributes = dict[str, str]
+
+
+class TurnLabels:
+    """The attributes every turn of one kind carries (actor type, turn kind, handler name),
+    built once per kind by the type host instead of for every turn.
+
+    The dictionaries are shared by all those turns and never changed: the metrics SDK keeps a
+    reference to the first one it sees for each series. ``metric_name`` is a declared handler's
+    name or ``UNKNOWN_NAME``, so there are as many of these as handlers, not as names seen.
+    """
+
+    __slots__ = ("error", "metric_name", "named", "ok", "queued", "span", "typed")
+
+    def __init__(self, actor_type: str, kind: TurnKind, metric_name: str) -> None:
+        self.metric_name = metric_name
+        self.typed: Attributes = {"actor_type": actor_type}
+        self.queued: Attributes = {"actor_type": actor_type, "turn": kind}
+        self.named: Attributes = {**self.queued, "name": metric_name}
+        self.ok: Attributes = {**self.named, "outcome": "ok"}
+        self.error: Attributes = {**self.named, "outcome": "error"}
+        # The span's attributes but the method, id and reentrancy id, which vary per turn.
+        self.span: Attributes = {
+            "rpc.system": RPC_SYSTEM,
+            "rpc.service": actor_type,
+            "dapr.actor.type": actor_type,
+            "dapr.actor.turn": kind,
+        }
 
 
 class TurnObserver:
     """Observes one turn: ``with observer: ...`` around everything the callback does.
 
-    ``metric_name`` is the turn's name as metrics may carry it (a declared handler's name, or
-    ``UNKNOWN_NAME``). When the actor's own code raised, the host says so with ``failed``, since
-    what leaves the ``with`` is then the host's wrapper around that error.
+    ``labels`` are the attributes of the turn's kind (``TurnLabels``). When the actor's own
+    code raised, the host says so with ``failed``, since what leaves the ``with`` is then the
+    host's wrapper around that error.
     """
 
     __slots__ = (
         "_arrived",
-        "_attributes",
         "_context_token",
         "_failure",
-        "_metric_name",
+        "_labels",
         "_span",
         "_started",
         "_telemetry",
         "_turn",
     )
 
-    def __init__(self, telemetry: Telemetry, turn: Turn, metric_name: str) -> None:
+    def __init__(self, telemetry: Telemetry, turn: Turn, labels: TurnLabels) -> None:
         self._telemetry = telemetry
         self._turn = turn
-        self._metric_name = metric_name
-        self._attributes = {"actor_type": turn.actor_type, "turn": turn.kind}
+        self._labels = labels
         self._span: Span | None = None
         self._context_token: Token[context.Context] | None = None
         self._failure: BaseException | None = None
@@ -65,7 +92,7 @@ class TurnObserver:
                 f"{turn.actor_type}/{turn.name or turn.kind}",
                 context=None if nested else _incoming_context(turn),
                 kind=SpanKind.INTERNAL if nested else SpanKind.SERVER,
-                attributes=_span_attributes(turn, turn.name or turn.kind),
+                attributes=_span_attributes(self._labels, turn, turn.name or turn.kind),
             )
             self._context_token = context.attach(trace.set_span_in_context(self._span))
         return self
@@ -76,7 +103,7 @@ class TurnObserver:
         waited = self._started - self._arrived
         instruments = self._telemetry.instruments
         if instruments is not None:
-            instruments.queue_wait.record(waited, self._attributes)
+            instruments.queue_wait.record(waited, self._labels.queued)
         if self._span is not None:
             self._span.set_attribute("dapr.actor.queue_wait_ms", waited * 1000)
 
@@ -90,7 +117,7 @@ class TurnObserver:
             span = tracer.start_span(
                 f"{turn.actor_type}/activate",
                 kind=SpanKind.INTERNAL,
-                attributes=_span_attributes(turn, "activate"),
+                attributes=_span_attributes(self._labels, turn, "activate"),
             )
         outcome: Outcome = "error"
         try:
@@ -100,10 +127,10 @@ class TurnObserver:
         finally:
             instruments = self._telemetry.instruments
             if instruments is not None:
-                attributes = {"actor_type": turn.actor_type}
-                instruments.activations.add(1, {**attributes, "outcome": outcome})
+                typed = self._labels.typed
+                instruments.activations.add(1, {**typed, "outcome": outcome})
                 if outcome == "ok":
-                    instruments.active.add(1, attributes)
+                    instruments.active.add(1, typed)
 
     def failed(self, error: BaseException) -> None:
         """The actor's own code raised ``error``: the span records it, not its wrapper."""
@@ -132,25 +159,20 @@ class TurnObserver:
     def _measure(self, seconds: float, outcome: Outcome) -> None:
         instruments = self._telemetry.instruments
         if instruments is not None:
-            named = {**self._attributes, "name": self._metric_name}
-            instruments.turn_duration.record(seconds, {**named, "outcome": outcome})
+            labels = self._labels
+            instruments.turn_duration.record(
+                seconds, labels.ok if outcome == "ok" else labels.error
+            )
 
     def count_long_turn(self) -> None:
         """The host found the turn long (it logs that itself, telemetry or not)."""
         instruments = self._telemetry.instruments
         if instruments is not None:
-            instruments.long_turns.add(1, {**self._attributes, "name": self._metric_name})
+            instruments.long_turns.add(1, self._labels.named)
 
 
-def _span_attributes(turn: Turn, method: str) -> dict[str, str]:
-    attributes = {
-        "rpc.system": RPC_SYSTEM,
-        "rpc.service": turn.actor_type,
-        "rpc.method": method,
-        "dapr.actor.type": turn.actor_type,
-        "dapr.actor.id": turn.actor_id,
-        "dapr.actor.turn": turn.kind,
-    }
+def _span_attributes(labels: TurnLabels, turn: Turn, method: str) -> Attributes:
+    attributes = {**labels.span, "rpc.method": method, "dapr.actor.id": turn.actor_id}
     if turn.reentrancy_id:
         attributes["dapr.reentrancy_id"] = turn.reentrancy_id
     return attributes
