@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx2 as httpx
 import pytest
+from fastapi import FastAPI
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
@@ -179,3 +180,30 @@ async def test_the_app_token_guards_daprds_routes_at_the_front_door(
         assert (
             await anonymous.get("/hello")
         ).text == "hello"  # the app's own routes: its own rules
+
+
+async def test_an_app_that_also_includes_the_router_documents_the_methods_behind_the_door() -> None:
+    runtime = fleet([])
+    app = FastAPI()
+    app.include_router(runtime.router)  # for /docs only: the front door answers the calls
+    door = runtime.front_door(app)
+    async with started(door), client(door) as http:
+        paths = (await http.get("/openapi.json")).json()["paths"]
+        assert "/actors/x-wing/{actor_id}/method/fly" in paths
+        assert (await http.put("/actors/x-wing/1/method/fly")).json() == "flying"
+
+
+async def test_daprds_routes_are_found_under_the_servers_root_path() -> None:
+    # uvicorn --root-path /api puts the root path in front of the path daprd called, and
+    # Starlette's router takes it off again: the front door matches the same way.
+    door = fleet([]).front_door(starlette_app([]))
+    transport = httpx.ASGITransport(app=door, root_path="/api")
+    async with (
+        started(door),
+        httpx.AsyncClient(transport=transport, base_url="http://app") as http,
+    ):
+        assert (await http.get("/api/dapr/config")).json()["entities"] == ["x-wing"]
+        assert (await http.put("/api/actors/x-wing/1/method/fly")).json() == "flying"
+        assert (await http.delete("/api/actors/x-wing/1")).status_code == 200
+        assert (await http.head("/api/healthz")).status_code == 200  # HEAD wherever GET
+        assert (await http.get("/api/hello")).text == "hello"
