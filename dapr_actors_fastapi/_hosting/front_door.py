@@ -64,42 +64,29 @@ class ActorFrontDoor:
             path: str = scope["path"]
             if scope.get("root_path"):
                 path = _route_path(path, scope["root_path"])
-            # One prefix test and one set lookup: the app's own requests pay nothing more.
-            if (path.startswith(_ACTOR_PREFIX) or path in _FIXED_PATHS) and await self._serve(
-                scope, receive, send, path
-            ):
+            # daprd's routes, matched as the router's Starlette routes match them
+            # (router.callback_routes) but by splitting the path, not by regular expressions.
+            # The app's own requests pay one prefix test and one set lookup.
+            if path.startswith(_ACTOR_PREFIX):
+                # /actors/{type}/{id}/method/{target...} or /actors/{type}/{id}
+                parts = path[_ACTOR_PREFIX_LENGTH:].split("/", 3)
+                if parts[0] and len(parts) == 4 and parts[1] and parts[2] == "method":
+                    if scope["method"] in _CALLBACK_VERBS:
+                        endpoints = self._endpoints.callbacks
+                        await endpoints.serve(scope, receive, send, parts[0], parts[1], parts[3])
+                        return
+                elif parts[0] and len(parts) == 2 and parts[1] and scope["method"] == "DELETE":
+                    await self._endpoints.deactivate.serve(scope, send, parts[0], parts[1])
+                    return
+            elif path in _FIXED_PATHS and scope["method"] in _READ_VERBS:
+                endpoint = self._endpoints.config if path == CONFIG_PATH else self._endpoints.health
+                await endpoint(scope, receive, send)
                 return
         elif kind == "lifespan":
             await self._serve_lifespan(scope, receive, send)
             return
+        # Anything else, other verbs on daprd's paths included, is the app's.
         await self.app(scope, receive, send)
-
-    async def _serve(self, scope: Scope, receive: Receive, send: Send, path: str) -> bool:
-        """Answer one of daprd's routes, matched as the router's Starlette routes match them
-        (``router.callback_routes``), but by splitting the path instead of a regular
-        expression; ``False`` when the request is not one of them (another verb, or a path
-        that only starts like one), for the app to answer."""
-        verb = scope["method"]
-        endpoints = self._endpoints
-        if path in _FIXED_PATHS:
-            if verb not in _READ_VERBS:
-                return False
-            endpoint = endpoints.config if path == CONFIG_PATH else endpoints.health
-            await endpoint(scope, receive, send)
-            return True
-        # /actors/{type}/{id}/method/{target...} or /actors/{type}/{id}: type and id non-empty.
-        parts = path[_ACTOR_PREFIX_LENGTH:].split("/", 3)
-        if not (parts[0] and len(parts) in (2, 4) and parts[1]):
-            return False
-        if len(parts) == 4:
-            if parts[2] != "method" or verb not in _CALLBACK_VERBS:
-                return False
-            await endpoints.callbacks.serve(scope, receive, send, parts[0], parts[1], parts[3])
-            return True
-        if verb != "DELETE":
-            return False
-        await endpoints.deactivate.serve(scope, send, parts[0], parts[1])
-        return True
 
     async def _serve_lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
         await receive()  # lifespan.startup
