@@ -189,7 +189,7 @@ async def test_an_app_that_also_includes_the_router_documents_the_methods_behind
     door = runtime.front_door(app)
     async with started(door), client(door) as http:
         paths = (await http.get("/openapi.json")).json()["paths"]
-        assert "/actors/x-wing/{actor_id}/method/fly" in paths
+        assert "/v1.0/actors/x-wing/{actor_id}/method/fly" in paths
         assert (await http.put("/actors/x-wing/1/method/fly")).json() == "flying"
 
 
