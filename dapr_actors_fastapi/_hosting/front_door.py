@@ -10,8 +10,9 @@ as daprd intends.
 
 It is also the fast path: it splits the path itself instead of trying Starlette's routes (a
 regular expression each, and FastAPI tries an included router's routes twice), and hands the
-parts to the endpoint, so an actor call costs the server little more than a bare ASGI app's
-request (benchmarks/README.md). A request for the app costs one prefix test and one set lookup.
+parts to the endpoint: an actor call costs the server about 1.3 times a bare ASGI app's
+request, against about 3 times through the router (README, "Any ASGI framework"). A request
+for the app costs about a microsecond: one prefix test and one set lookup.
 
 It also runs the runtime's lifespan, nested inside the app's own: the app starts first, then
 the runtime; at shutdown the runtime drains and deactivates its actors first, so that an
@@ -72,8 +73,8 @@ class ActorFrontDoor:
                 parts = path[_ACTOR_PREFIX_LENGTH:].split("/", 3)
                 if parts[0] and len(parts) == 4 and parts[1] and parts[2] == "method":
                     if scope["method"] in _CALLBACK_VERBS:
-                        endpoints = self._endpoints.callbacks
-                        await endpoints.serve(scope, receive, send, parts[0], parts[1], parts[3])
+                        callbacks = self._endpoints.callbacks
+                        await callbacks.serve(scope, receive, send, parts[0], parts[1], parts[3])
                         return
                 elif parts[0] and len(parts) == 2 and parts[1] and scope["method"] == "DELETE":
                     await self._endpoints.deactivate.serve(scope, send, parts[0], parts[1])
