@@ -1,24 +1,27 @@
-"""The benchmark's "ours" server behind the front door: the same x-wing actor as ``ours.py``,
-served by ``runtime.front_door(FastAPI())`` instead of ``app.include_router(runtime.router)``.
+"""The benchmark's "front door" server: the x-wing actor of ``apps/ours.py`` served by
+``runtime.front_door(app)`` in front of a FastAPI app, instead of ``include_router``.
 
-Run: ``uvicorn benchmarks.apps.front_door:app``. The front door answers daprd's routes before
-FastAPI sees them and runs the runtime's lifespan; ``GET /bench/live-actors`` is the plain
-FastAPI route the harness reads, passed through to the app.
+Run: ``uvicorn benchmarks.apps.front_door:app``. The FastAPI app inside knows nothing of actors;
+the front door answers ``/actors/...`` before FastAPI's routing runs, and passes
+``GET /bench/live-actors`` (harness-only) through to it.
 """
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
-from .ours import runtime
+from benchmarks.apps.ours import XWing
+from dapr_actors_fastapi import ActorRuntime
 
-plain = FastAPI()
+runtime = ActorRuntime()
+runtime.actor("x-wing")(XWing)
+
+api = FastAPI()
 
 
-@plain.get("/bench/live-actors")
+@api.get("/bench/live-actors")
 async def live_actors() -> dict[str, int]:
-    # A harness-only count of live actors, through the runtime's public active_actors().
     return {"live": len(runtime.active_actors("x-wing"))}
 
 
-app = runtime.front_door(plain)
+app = runtime.front_door(api)

@@ -1,7 +1,7 @@
 """The benchmark's "ours" server: the x-wing actor on dapr_actors_fastapi.
 
-Run: ``uvicorn benchmarks.apps.ours:app`` (``count``, the stateful method, needs a sidecar at
-``DAPR_HTTP_PORT``: the harness runs ``benchmarks/stub_sidecar.py``). ``GET /bench/live-actors`` is harness-only (the
+Run: ``uvicorn benchmarks.apps.ours:app`` (``count`` and ``hold``, the stateful methods, need a
+sidecar at ``DAPR_HTTP_PORT``: the harness runs ``benchmarks/stub_sidecar.py``). ``GET /bench/live-actors`` is harness-only (the
 memory scenario checks that exactly the expected actors are alive); it is registered after
 the runtime's routes, so the measured ``PUT`` never reaches it.
 """
@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from dapr_actors_fastapi import Actor, ActorRuntime, method
 
+PAYLOAD_CHARS = 100
 runtime = ActorRuntime()
 
 
@@ -28,6 +29,12 @@ class XWing(Actor):
         count = await self.state.get("count", int, default=0)
         await self.state.set("count", count + 1)
         return count + 1
+
+    @method
+    async def hold(self) -> None:
+        # Memory per live actor with state: one key holding 100 characters, distinct per actor
+        # (one shared constant would be counted once), saved through the sidecar.
+        await self.state.set("payload", self.id.rjust(PAYLOAD_CHARS, "."))
 
 
 app = FastAPI(lifespan=runtime.lifespan)
