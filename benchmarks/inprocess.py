@@ -3,9 +3,11 @@
     python benchmarks/inprocess.py                 # ours and raw, 7 rounds of 20,000 calls
     python benchmarks/inprocess.py --rounds 11 --calls 50000
     python benchmarks/inprocess.py --servers ours --otel sdk   # with OpenTelemetry's SDK
+    python benchmarks/inprocess.py --passthrough   # the front door's pass-through cost
 
 Each server app of ``benchmarks/apps`` (its lifespan run first) receives the benchmark's
-``PUT /actors/x-wing/{id}/method/fly`` as a raw ASGI call over 1,000 actor ids, and the
+``PUT /actors/x-wing/{id}/method/fly`` as a raw ASGI call over 1,000 actor ids (the
+pass-through apps, ``plain`` and ``plain-front-door``, ``GET /ships/{id}``), and the
 process's CPU time per call is read with ``time.process_time``. The machine's noise only ever
 adds time, so the report leads with the fastest round, then the median. Pin it to one core
 (``taskset -c 0``) and compare two commits by running it from a checkout of each, back to back.
@@ -16,34 +18,44 @@ package controls.
 span exported to memory and metrics read at the end, as a user's app with telemetry on would
 run (recent FastAPI versions then trace each request themselves, too). The default, ``none``,
 leaves the API's placeholders, which is what the package costs without an SDK.
+
+``--passthrough`` measures what the front door adds to a request that is not daprd's, to the
+tenth of a microsecond that two server processes under wrk cannot resolve: ``apps/plain.py``'s
+FastAPI route called straight and through ``runtime.front_door`` wrapping that same app, in
+alternating rounds of one process.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib
+import json
 import statistics
 import sys
 import time
-from collections.abc import MutableMapping
+from collections.abc import AsyncIterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.harness.processes import APPS
 
 BODY = b'{"destination":"Hoth"}'
 IDS = 1000
 Message = MutableMapping[str, Any]
 
 
-def request_scope(actor_id: int) -> dict[str, Any]:
-    path = f"/actors/x-wing/{actor_id}/method/fly"
+def request_scope(actor_id: int, plain: bool = False) -> dict[str, Any]:
+    # The pass-through apps serve GET /ships/{ship} (no body); every other app the actor call.
+    path = f"/ships/{actor_id}" if plain else f"/actors/x-wing/{actor_id}/method/fly"
     return {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
-        "method": "PUT",
+        "method": "GET" if plain else "PUT",
         "scheme": "http",
         "path": path,
         "raw_path": path.encode(),
@@ -61,7 +73,7 @@ def request_scope(actor_id: int) -> dict[str, Any]:
     }
 
 
-async def call(app: Any, actor_id: int) -> None:
+async def call(app: Any, actor_id: int, plain: bool = False) -> None:
     async def receive() -> Message:
         return {"type": "http.request", "body": BODY, "more_body": False}
 
@@ -71,13 +83,14 @@ async def call(app: Any, actor_id: int) -> None:
         if message["type"] == "http.response.start":
             statuses.append(message["status"])
 
-    await app(request_scope(actor_id), receive, send)
+    await app(request_scope(actor_id, plain), receive, send)
     if statuses != [200]:
         raise RuntimeError(f"the app answered {statuses}, not 200")
 
 
-async def measure(app: Any, rounds: int, calls: int) -> list[float]:
-    """Microseconds of CPU per call, one figure per round, after a warm-up round."""
+@contextlib.asynccontextmanager
+async def running(app: Any) -> AsyncIterator[None]:
+    """``app``'s lifespan started, as a server starts it, and shut down on leaving."""
     lifespan: asyncio.Queue[Message] = asyncio.Queue()
     started = asyncio.Event()
 
@@ -93,17 +106,41 @@ async def measure(app: Any, rounds: int, calls: int) -> list[float]:
         app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, receive, send)
     )
     await asyncio.wait_for(started.wait(), timeout=30)
-    for n in range(IDS * 2):
-        await call(app, n % IDS)
-    per_call = []
-    for _ in range(rounds):
-        start = time.process_time()
-        for n in range(calls):
-            await call(app, n % IDS)
-        per_call.append((time.process_time() - start) / calls * 1e6)
+    yield
     await lifespan.put({"type": "lifespan.shutdown"})
     await asyncio.wait_for(task, timeout=60)
-    return per_call
+
+
+async def cpu_per_call(app: Any, calls: int, plain: bool = False) -> float:
+    start = time.process_time()
+    for n in range(calls):
+        await call(app, n % IDS, plain)
+    return (time.process_time() - start) / calls * 1e6
+
+
+async def measure(app: Any, rounds: int, calls: int, plain: bool = False) -> list[float]:
+    """Microseconds of CPU per call, one figure per round, after a warm-up round."""
+    async with running(app):
+        await cpu_per_call(app, IDS * 2, plain)
+        return [await cpu_per_call(app, calls, plain) for _ in range(rounds)]
+
+
+async def measure_passthrough(rounds: int, calls: int) -> tuple[list[float], list[float]]:
+    """CPU per call of ``apps/plain.py``'s route, straight and through the front door that
+    wraps that very app object, rounds alternating (ABBA) in one process: their difference is
+    the front door's dispatch and nothing else, free of the drift between two processes."""
+    from benchmarks.apps.plain import app, front_door
+
+    straight: list[float] = []
+    through: list[float] = []
+    order: list[tuple[Any, list[float]]] = [(app, straight), (front_door, through)]
+    async with running(front_door):  # starts the app's lifespan too, inside the runtime's
+        for target, _ in order:
+            await cpu_per_call(target, IDS * 5, plain=True)
+        for n in range(rounds):
+            for target, figures in order if n % 2 == 0 else order[::-1]:
+                figures.append(await cpu_per_call(target, calls, plain=True))
+    return straight, through
 
 
 def install_otel_sdk() -> None:
@@ -128,14 +165,43 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--calls", type=int, default=20_000)
-    parser.add_argument("--servers", default="ours,raw", help="apps of benchmarks/apps to measure")
+    parser.add_argument(
+        "--servers",
+        default="ours,raw",
+        help=f"apps of benchmarks/apps to measure, of {','.join(APPS)}",
+    )
     parser.add_argument("--otel", choices=("none", "sdk"), default="none")
+    parser.add_argument(
+        "--passthrough",
+        action="store_true",
+        help="the front door's pass-through cost instead: plain route straight and through it",
+    )
     options = parser.parse_args()
     if options.otel == "sdk":
         install_otel_sdk()
+    if options.passthrough:
+        straight, through = asyncio.run(measure_passthrough(options.rounds, options.calls))
+        differences = [b - a for a, b in zip(straight, through, strict=True)]
+        print(
+            f"plain route: {statistics.median(straight):.1f} µs median, through the front door: "
+            f"{statistics.median(through):.1f} µs median; difference per round "
+            f"{', '.join(f'{d:+.1f}' for d in differences)} µs, median "
+            f"{statistics.median(differences):+.1f} µs ({options.rounds} rounds of {options.calls:,})"
+        )
+        medians = {
+            "plain_cpu_us": statistics.median(straight),
+            "cpu_us": statistics.median(through),
+            "difference_us": statistics.median(differences),
+        }
+        print(f"BENCH_RESULT {json.dumps(medians)}")  # for run.py's passthrough scenario
+        return
     for name in options.servers.split(","):
-        app = importlib.import_module(f"benchmarks.apps.{name}").app
-        figures = asyncio.run(measure(app, options.rounds, options.calls))
+        if name not in APPS:
+            parser.error(f"--servers: no app named {name!r}; choose from {', '.join(APPS)}")
+        module, _, attribute = APPS[name].partition(":")
+        app = getattr(importlib.import_module(module), attribute)
+        plain = name.startswith("plain")
+        figures = asyncio.run(measure(app, options.rounds, options.calls, plain))
         print(
             f"{name}: CPU per call {min(figures):.1f} µs fastest round, "
             f"{statistics.median(figures):.1f} µs median ({options.rounds} rounds of {options.calls:,})"

@@ -4,7 +4,12 @@ pass-through cost; and the host at growing numbers of live actors."""
 
 from __future__ import annotations
 
+import json
+import re
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from .context import Context, log
 from .load import (
@@ -15,12 +20,14 @@ from .load import (
     measured_run,
     run_wrk,
 )
-from .probes import wait_until
-from .processes import Server
+from .probes import BenchmarkError, wait_until
+from .processes import CLIENT_CPU, REPO_ROOT, Server
 
 STATELESS_IDS = 1000
 WARM_IDS = 100  # live actors before a memory scenario's first RSS reading
 SLOW_STOP = 5.0
+INPROCESS = Path(__file__).resolve().parents[1] / "inprocess.py"
+IN_PROCESS_CALLS = 2000  # per round and side: ~0.3 s of CPU
 FLY = Calls("/actors/x-wing/%s/method/fly", STATELESS_IDS, body='{"destination":"Hoth"}')
 
 Measure = Callable[[Context, Server, str], Sample]
@@ -72,6 +79,26 @@ def passthrough(context: Context, server: Server, tag: str) -> Sample:
     return measured_run(server, context.options.duration, calls.args(), meters, CALLS_LUA)
 
 
+def passthrough_in_process(context: Context, tag: str) -> Sample:
+    """``inprocess.py --passthrough``: the same route straight and through the front door in
+    alternating rounds of one process, to a tenth of a µs. It reads its own CPU time, so it
+    runs on the client core, idle between wrk runs (other work crowds the server core)."""
+    rounds = max(4, 2 * context.options.duration)
+    command = [
+        "taskset", "-c", CLIENT_CPU, sys.executable, str(INPROCESS), "--passthrough",
+        "--rounds", str(rounds), "--calls", str(IN_PROCESS_CALLS),
+    ]  # fmt: skip
+    log_path = context.log_dir / f"{tag}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=REPO_ROOT)
+    log_path.write_text(done.stdout + done.stderr)
+    match = re.search(r"^BENCH_RESULT (\{.*\})$", done.stdout, re.MULTILINE)
+    if done.returncode != 0 or match is None:
+        raise BenchmarkError(f"{INPROCESS.name} --passthrough failed:\n{done.stdout}{done.stderr}")
+    sample: Sample = json.loads(match.group(1))
+    return sample
+
+
 def host_scale(context: Context, variant: str, tag: str) -> Sample:
     """``fly`` spread round robin over N live actors (N: the variant), all activated first."""
     calls = Calls(FLY.path, int(variant), body=FLY.body)
@@ -85,6 +112,13 @@ def host_scale(context: Context, variant: str, tag: str) -> Sample:
         run_wrk(server, context.options.warmup, calls.args(), CALLS_LUA)
         meters = {"server": server.cpu_seconds}
         return measured_run(server, context.options.duration, calls.args(), meters, CALLS_LUA)
+
+
+def passthrough_run(context: Context, variant: str, tag: str) -> Sample:
+    """The pass-through scenario's variants: two servers under wrk, or the in-process pair."""
+    if variant == "in-process":
+        return passthrough_in_process(context, tag)
+    return on_fresh_server(passthrough)(context, variant, tag)
 
 
 def on_fresh_server(measure: Measure, server_of: Callable[[str], str] = str) -> Run:

@@ -37,11 +37,11 @@ FULL: dict[str, int | str] = {
     "scale": "1000,10000,100000",
 }
 QUICK: dict[str, int | str] = {
-    "duration": 2,
+    "duration": 1,
     "warmup": 1,
     "rounds": 1,
-    "actors": 5000,
-    "scale": "500,5000",
+    "actors": 3000,
+    "scale": "200,2000",
 }
 
 

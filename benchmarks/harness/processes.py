@@ -28,7 +28,7 @@ from .probes import BODY, BenchmarkError, expect_fly, free_port, http_request, w
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SERVER_CPU, CLIENT_CPU = "0", "1"
-READY_TIMEOUT = 30.0
+READY_TIMEOUT = 60.0  # a busy machine can starve a starting server that long
 SETTLE_SECONDS = 1.0
 STOP_TIMEOUT = 60.0  # ours deactivates every live actor at shutdown (100k in the memory run)
 

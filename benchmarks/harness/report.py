@@ -24,6 +24,7 @@ HEADERS = {  # variant -> column header
     "bare": "bare ASGI",
     "plain": "plain FastAPI",
     "plain-front-door": "behind the front door",
+    "in-process": "in process, alternating",
     "direct": "straight to app",
     "relayed": "relayed by the sidecar",
     "memory": "`:memory:`",
@@ -112,7 +113,9 @@ class Target:
         value = self.value(results)
         if self.unit == "x":
             return f"{value:.2f}x"
-        return f"{value:+.1f} {self.unit}" if self.denominator else f"{value:,.0f} {self.unit}"
+        if self.unit == "bytes":
+            return f"{value:,.0f} bytes"
+        return f"{value:+.1f} {self.unit}"
 
 
 def targets(options: Options) -> list[Target]:
@@ -131,8 +134,11 @@ def targets(options: Options) -> list[Target]:
                ("ours", "rps"), ("peer", "rps"), 2.0),
         Target("memory per actor, ours / peer", "memory",
                ("ours", "bytes_per_actor"), ("peer", "bytes_per_actor"), 1.0, at_most=True),
-        Target("pass-through: CPU per request behind the front door - plain", "passthrough",
-               ("plain-front-door", "cpu_us"), ("plain", "cpu_us"), 5.0, at_most=True, unit="µs"),
+        Target("pass-through: front door's dispatch per request, in process", "passthrough",
+               ("in-process", "difference_us"), None, 5.0, at_most=True, unit="µs"),
+        Target("pass-through: server CPU per request behind the front door - plain, under wrk",
+               "passthrough", ("plain-front-door", "cpu_us"), ("plain", "cpu_us"), None,
+               unit="µs"),
         Target("relayed requests/s / direct requests/s", "sidecar",
                ("relayed", "rps"), ("direct", "rps"), 0.5),
         Target("sidecar CPU / app CPU, per relayed call", "sidecar",
@@ -174,11 +180,12 @@ def variant_table(
     rows: Sequence[Row],
     ratios: Sequence[tuple[str, str]] = (),
     difference: bool = False,
+    variants: Sequence[str] | None = None,
 ) -> str:
     """Medians of rounds: one column per variant, one row per metric the samples have, then a
     column per (numerator, denominator) in ``ratios`` (a difference when ``difference``), on
     the rows where one means something (CPU, throughput, latency, memory)."""
-    variants = list(results[scenario])
+    variants = list(results[scenario] if variants is None else variants)
     sign = "-" if difference else "/"
     headers = [label_of(v) for v in variants] + [
         f"{label_of(a)} {sign} {label_of(b)}" for a, b in ratios
@@ -211,7 +218,8 @@ def rounds_table(results: Results, scenarios: Sequence[str]) -> str:
             continue
         for variant, samples in results[scenario].items():
             for metric, fmt in (
-                ("cpu_us", "{:.1f}"), ("rps", "{:,.0f}"), ("bytes_per_actor", "{:,.0f}"),
+                ("cpu_us", "{:.1f}"), ("difference_us", "{:+.1f}"), ("rps", "{:,.0f}"),
+                ("bytes_per_actor", "{:,.0f}"),
             ):  # fmt: skip
                 if metric in samples[0]:
                     values = ", ".join(fmt.format(sample[metric]) for sample in samples)
@@ -262,6 +270,13 @@ def comparison_report(results: Results, options: Options, env: dict[str, str], c
     return "\n\n".join(parts)
 
 
+IN_PROCESS_ROWS: list[Row] = [
+    ("plain_cpu_us", "CPU per request, plain FastAPI (µs)", "{:.1f}"),
+    ("cpu_us", "CPU per request, behind the front door (µs)", "{:.1f}"),
+    ("difference_us", "difference, median of rounds' differences (µs)", "{:+.1f}"),
+]
+
+
 def passthrough_report(
     results: Results, options: Options, env: dict[str, str], command: str
 ) -> str:
@@ -269,8 +284,13 @@ def passthrough_report(
     return "\n\n".join([
         *header(options, env, command, packages),
         variant_table(
-            results, "passthrough", "`GET /ships/{ship}`", SERVER_ROWS,
+            results, "passthrough", "`GET /ships/{ship}` under wrk", SERVER_ROWS,
             [("plain-front-door", "plain")], difference=True,
+            variants=("plain", "plain-front-door"),
+        ),
+        variant_table(
+            results, "passthrough", "`GET /ships/{ship}` in process", IN_PROCESS_ROWS,
+            variants=("in-process",),
         ),
         targets_table(results, options, ("passthrough",)),
         details(rounds_table(results, ("passthrough",))),

@@ -20,7 +20,7 @@ from .hosting import (
     host_scale,
     memory,
     on_fresh_server,
-    passthrough,
+    passthrough_run,
     stateless,
 )
 from .load import Sample
@@ -49,7 +49,7 @@ SCENARIOS: dict[str, Scenario] = {
     "stateless": Scenario(on_fresh_server(stateless), fixed(*STATELESS_SERVERS)),
     "activations": Scenario(on_fresh_server(activations), fixed(*ACTOR_SERVERS)),
     "memory": Scenario(on_fresh_server(memory), fixed(*ACTOR_SERVERS)),
-    "passthrough": Scenario(on_fresh_server(passthrough), fixed("plain", "plain-front-door")),
+    "passthrough": Scenario(passthrough_run, fixed("plain", "plain-front-door", "in-process")),
     "sidecar": Scenario(sidecar_overhead, fixed("direct", "relayed")),
     "state": Scenario(state_transactions, fixed("memory", "file")),
     "stateful": Scenario(stateful_turns, fixed(*ACTOR_SERVERS)),
