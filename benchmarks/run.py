@@ -86,8 +86,9 @@ def main(argv: list[str] | None = None) -> int:
         context = Context(options, sidecar, run_id, RESULTS_DIR / run_id)
         try:
             results = run_rounds(context)
-        except BenchmarkError as error:
-            log(f"BENCHMARK FAILED: {error}\n(server logs: {context.log_dir})")
+        except (BenchmarkError, OSError) as error:  # OSError: a server that stopped answering
+            reason = str(error) if isinstance(error, BenchmarkError) else repr(error)
+            log(f"BENCHMARK FAILED: {reason}\n(server logs: {context.log_dir})")
             return 1
     env = environment() | {"load_before": load_before, "load_after": load_average()}
     command = "python benchmarks/run.py " + " ".join(argv if argv is not None else sys.argv[1:])

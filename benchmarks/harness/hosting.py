@@ -27,7 +27,7 @@ STATELESS_IDS = 1000
 WARM_IDS = 100  # live actors before a memory scenario's first RSS reading
 SLOW_STOP = 5.0
 INPROCESS = Path(__file__).resolve().parents[1] / "inprocess.py"
-IN_PROCESS_CALLS = 2000  # per round and side: ~0.3 s of CPU
+IN_PROCESS_CALLS = 2000  # per round and side: ~0.4 s of CPU
 FLY = Calls("/actors/x-wing/%s/method/fly", STATELESS_IDS, body='{"destination":"Hoth"}')
 
 Measure = Callable[[Context, Server, str], Sample]
@@ -121,12 +121,11 @@ def passthrough_run(context: Context, variant: str, tag: str) -> Sample:
     return on_fresh_server(passthrough)(context, variant, tag)
 
 
-def on_fresh_server(measure: Measure, server_of: Callable[[str], str] = str) -> Run:
-    """Run ``measure`` on a fresh server (``server_of(variant)``), with the stub sidecar."""
+def on_fresh_server(measure: Measure) -> Run:
+    """Run ``measure`` on a fresh server named by the variant, with the stub sidecar."""
 
-    def run(context: Context, variant: str, tag: str) -> Sample:
+    def run(context: Context, server_name: str, tag: str) -> Sample:
         log_path = context.log_dir / f"{tag}.log"
-        server_name = server_of(variant)
         # The sidecar may only be called while the server starts (the peer's health wait).
         with (
             Server(server_name, context.sidecar.port, log_path) as server,

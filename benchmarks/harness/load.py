@@ -141,7 +141,7 @@ def activate_exactly(
     soon as the actors are live; the count must then be exactly ``count`` more than before.
     """
     expected = live() + count
-    budget = 60 + count / 200  # far above what even the slowest server needs
+    budget = 60 + count / 50  # far above what even the slowest server needs (a relayed call)
     command = wrk_command(target.port, budget, script_args, script)
     with subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
