@@ -78,6 +78,8 @@ def save_json(results: Results, options: Options, env: dict[str, str], run_id: s
 
 def main(argv: list[str] | None = None) -> int:
     options = parse_options(argv, __doc__ or "")
+    if options.report is not None:
+        return render_again(Path(options.report), options.write_readme)
     # The harness (and its stub sidecar) shares the client core with wrk, never the server's.
     os.sched_setaffinity(0, {int(CLIENT_CPU)})
     run_id = f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
@@ -90,17 +92,40 @@ def main(argv: list[str] | None = None) -> int:
             reason = str(error) if isinstance(error, BenchmarkError) else repr(error)
             log(f"BENCHMARK FAILED: {reason}\n(server logs: {context.log_dir})")
             return 1
-    env = environment() | {"load_before": load_before, "load_after": load_average()}
     command = "python benchmarks/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    env = environment() | {
+        "load_before": load_before,
+        "load_after": load_average(),
+        "finished": f"{datetime.now(UTC):%Y-%m-%d %H:%M}",
+        "command": command.strip(),
+    }
+    render(results, options, env)
+    log(f"raw results: {save_json(results, options, env, run_id)}")
+    return 0
+
+
+def render(results: Results, options: Options, env: dict[str, str]) -> None:
+    """Print each section that has results; with --write-readme, replace it in README.md."""
     for section, scenarios in SECTIONS.items():
         if not any(scenario in results for scenario in scenarios):
             continue
-        text = RENDERERS[section](results, options, env, command.strip())
+        text = RENDERERS[section](results, options, env, env["command"])
         print(text + "\n")
         if options.write_readme:
             write_readme(text, section)
             log(f"{section} results written to {README}")
-    log(f"raw results: {save_json(results, options, env, run_id)}")
+
+
+def render_again(path: Path, write: bool) -> int:
+    """The tables of a results file written by an earlier run, as that run printed them."""
+    payload = json.loads(path.read_text())
+    saved = payload["options"]
+    options = Options(
+        **saved
+        | {"scale": tuple(saved["scale"]), "scenarios": tuple(saved["scenarios"])}
+        | {"write_readme": write, "report": str(path)}
+    )
+    render(payload["results"], options, payload["environment"])
     return 0
 
 

@@ -27,6 +27,7 @@ class Options:
     scale: tuple[int, ...]  # live actors at each step of the scale scenarios, ascending
     write_readme: bool
     scenarios: tuple[str, ...]  # in SCENARIO_NAMES order
+    report: str | None = None  # a results file to render again instead of running
 
 
 FULL: dict[str, int | str] = {
@@ -74,6 +75,12 @@ def parse_options(argv: list[str] | None = None, description: str = "") -> Optio
     parser.add_argument(
         "--write-readme", action="store_true", help="rewrite the results in README.md"
     )
+    parser.add_argument(
+        "--report",
+        metavar="RESULTS_JSON",
+        help="run nothing: render the tables of an earlier run's results file again (with its "
+        "options and command), e.g. after the report changed",
+    )
     args = parser.parse_args(argv)
     defaults = QUICK if args.quick else FULL
     values = {
@@ -93,6 +100,7 @@ def parse_options(argv: list[str] | None = None, description: str = "") -> Optio
         scale=scale,
         write_readme=args.write_readme,
         scenarios=scenarios,
+        report=args.report,
     )
 
 
