@@ -1,14 +1,19 @@
 """The benchmark harness' own logic, without running a benchmark: the command line refuses what
 would leave a README table half rewritten, CPU time read from /proc lands on the thread that
-spent it, and the report judges each target by the rule it prints."""
+spent it, the report judges each target by the rule it prints, and an earlier run's results
+file renders again as that run printed it."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+from dataclasses import asdict
+from pathlib import Path
 
 import pytest
 
+from benchmarks import run
 from benchmarks.harness.cpu import process_cpu_seconds, thread_cpu_seconds
 from benchmarks.harness.options import QUICK, SCENARIO_NAMES, parse_options
 from benchmarks.harness.report import Target, targets_table, variant_table
@@ -122,3 +127,37 @@ def test_the_variant_table_leads_with_cpu_and_gives_each_ratio() -> None:
         "ours (front door) / bare ASGI |"
     )
     assert table.splitlines()[2] == "| CPU (µs) | 120 | 100 | 1.20x |"
+
+
+def test_an_earlier_runs_results_render_again_with_its_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wrk_sample = {"cpu_us": 200.0, "busy_pct": 90.0, "other_pct": 5.0, "rps": 4000.0,
+                  "p50_ms": 7.0, "p99_ms": 20.0}  # fmt: skip
+    in_process = {"plain_cpu_us": 150.0, "cpu_us": 151.5, "difference_us": 1.5}
+    options = asdict(parse_options(["--quick", "--scenarios", "passthrough"]))
+    results_file = tmp_path / "results.json"
+    results_file.write_text(json.dumps({
+        "options": options,
+        "environment": {
+            "finished": "2026-12-02 23:00", "command": "python benchmarks/run.py --quick",
+            "load_before": "0.10", "load_after": "0.20", "cpu": "a CPU", "cores": "2",
+            "kernel": "6", "wrk": "wrk 4", "python": "3.11", "fastapi": "1", "starlette": "1",
+            "uvicorn": "1", "uvloop": "1", "httptools": "1", "pydantic": "2",
+            "dapr-actors-fastapi": "0.1",
+        },
+        "results": {"passthrough": {
+            "plain": [wrk_sample], "plain-front-door": [wrk_sample | {"cpu_us": 203.0}],
+            "in-process": [in_process],
+        }},
+    }))  # fmt: skip
+
+    assert run.main(["--report", str(results_file)]) == 0
+
+    printed = capsys.readouterr().out
+    assert "Run 2026-12-02 23:00 UTC with `python benchmarks/run.py --quick`" in printed
+    assert "| server CPU per request (µs) | 200.0 | 203.0 | +3.0 |" in printed
+    assert (
+        "| pass-through: front door's dispatch per request, in process | <= 5 µs | +1.5 µs | PASS |"
+        in printed
+    )
