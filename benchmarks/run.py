@@ -90,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
             results = run_rounds(context)
         except (BenchmarkError, OSError) as error:  # OSError: a server that stopped answering
             reason = str(error) if isinstance(error, BenchmarkError) else repr(error)
+            if error.__context__ is not None:  # a failed stop while handling the first failure
+                reason += f"\n(raised while handling {error.__context__!r})"
             log(f"BENCHMARK FAILED: {reason}\n(server logs: {context.log_dir})")
             return 1
     command = "python benchmarks/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
