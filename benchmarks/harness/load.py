@@ -27,6 +27,7 @@ SIDECAR_LUA = BENCH_DIR / "sidecar.lua"
 STATEFUL_LUA = BENCH_DIR / "stateful.lua"
 CALLS_LUA = BENCH_DIR / "calls.lua"
 CONNECTIONS = 32
+WRK_TIMEOUT = 30  # seconds; a starved server's p99 reaches several seconds, and that is measured
 
 
 class Target(Protocol):
@@ -88,13 +89,14 @@ def wrk_command(
 ) -> list[str]:
     return [
         "taskset", "-c", CLIENT_CPU, "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds:.0f}s",
-        "--latency", "--timeout", "10s", "-s", str(script), f"http://127.0.0.1:{port}",
+        "--latency", "--timeout", f"{WRK_TIMEOUT}s", "-s", str(script), f"http://127.0.0.1:{port}",
         "--", *script_args,
     ]  # fmt: skip
 
 
-def parse_wrk(output: str, server: str) -> WrkResult:
-    """The script's BENCH_RESULT line; raises on non-2xx or unexpected statuses, socket errors."""
+def parse_wrk(output: str, server: str, timeouts_allowed: bool = False) -> WrkResult:
+    """The script's BENCH_RESULT line; raises on non-2xx or unexpected statuses, socket errors
+    (timeouts too, unless ``timeouts_allowed``)."""
     match = re.search(r"^BENCH_RESULT (\{.*\})$", output, re.MULTILINE)
     if match is None:
         raise BenchmarkError(f"wrk printed no BENCH_RESULT for {server}:\n{output}")
@@ -105,7 +107,7 @@ def parse_wrk(output: str, server: str) -> WrkResult:
         result.connect_errors,
         result.read_errors,
         result.write_errors,
-        result.timeouts,
+        0 if timeouts_allowed else result.timeouts,
         result.unexpected_status,
     )
     if non_2xx is not None or any(errors) or result.requests == 0:
@@ -157,7 +159,9 @@ def activate_exactly(
         finally:
             wrk.send_signal(signal.SIGINT)  # wrk's own Ctrl-C: stop and print the summary
             output, _ = wrk.communicate(timeout=30)
-    result = parse_wrk(output, target.name)
+    # A call wrk gave up on still reached the server or did not: the exact count below tells,
+    # so a timeout here is no error (a starved server activating 100,000 actors hits some).
+    result = parse_wrk(output, target.name, timeouts_allowed=True)
     now = live()
     if now != expected:
         raise BenchmarkError(f"{target.name} has {now} live actors, expected exactly {expected}")
