@@ -46,7 +46,7 @@ from uvicorn.logging import DefaultFormatter
 
 from .._version import __version__
 from .._wire.address import sidecar_endpoint
-from .cors import allowing_origins, parse_allowed_origins
+from .cors import parse_allowed_origins
 from .doctor import diagnose
 from .resources import ResourceError
 from .server import create_app
@@ -509,7 +509,7 @@ def _planned_sidecar(
     # "/v1.0/actors/..." line, then the app's "/actors/..." line.
     return PlannedServer(
         "dev sidecar",
-        _config(allowing_origins(app, settings.allowed_origins), args),
+        _config(app, args),
         sock,
         banner,
         own_loop=own_loop,

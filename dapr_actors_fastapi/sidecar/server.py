@@ -39,6 +39,7 @@ from .actors import (
 )
 from .bodies import read_body
 from .channel import AppChannel, AppUnreachable
+from .cors import allowing_origins
 from .errors import INSTANCE_MISSING, DaprError, actor_invoke_failed, start_failed
 from .invoke import AnyVerb, ServiceInvoker
 from .metadata import ActorRuntimeStatus, ExtendedMetadata, metadata_document
@@ -368,8 +369,13 @@ class SidecarApp(Starlette):
         self._endpoints: dict[str, HotEndpoint] = {
             name: getattr(sidecar, name) for name in set(ACTOR_ROUTES.values())
         }
+        # CORS, when allowed, answers preflights and marks answers of the hot routes too.
+        self._entry = allowing_origins(self._serve, sidecar.settings.allowed_origins)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._entry(scope, receive, send)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             raw_path = scope.get("raw_path") or scope["path"].encode()
             route = actor_route(scope["method"], raw_path)

@@ -8,7 +8,9 @@ from typing import Any
 
 import httpx2 as httpx
 
-from ..helpers import dapr_actors_run
+from dapr_actors_fastapi.sidecar import SidecarSettings, create_app
+
+from ..helpers import dapr_actors_run, free_port, serve
 
 FLY = "/v1.0/actors/x-wing/{actor_id}/method/fly"
 
@@ -69,3 +71,18 @@ def test_an_empty_allowed_origins_answers_no_cors_as_daprds_default() -> None:
         )
         assert call.status_code == 200
         assert "access-control-allow-origin" not in call.headers
+
+
+async def test_an_embedded_sidecar_honours_allowed_origins_in_its_settings() -> None:
+    # No app listens: the preflight and metadata are answered without it.
+    page = "http://page.example"
+    settings = SidecarSettings(app_url=f"http://127.0.0.1:{free_port()}", allowed_origins=(page,))
+    async with serve(create_app(settings)) as url, httpx.AsyncClient(base_url=url) as client:
+        preflight = await client.options(
+            FLY.format(actor_id="1"),
+            headers={"Origin": page, "Access-Control-Request-Method": "PUT"},
+        )
+        assert preflight.status_code == 200, preflight.text
+        assert preflight.headers["access-control-allow-origin"] == page
+        call = await client.get("/v1.0/metadata", headers={"Origin": page})
+        assert call.headers["access-control-allow-origin"] == page

@@ -58,11 +58,22 @@ def open_fds() -> int:
     return len(os.listdir("/proc/self/fd"))
 
 
-async def call_and_give_up(http: aiohttp.ClientSession, url: str) -> None:
-    """A caller that stops waiting after a short deadline and closes its connection."""
-    with contextlib.suppress(TimeoutError):
-        async with http.post(url, data=b"{}", timeout=aiohttp.ClientTimeout(total=0.5)):
+async def call_and_give_up(http: aiohttp.ClientSession, url: str, give_up: asyncio.Event) -> None:
+    """A caller that waits until ``give_up`` is set, then stops waiting and closes its
+    connection (an event rather than a deadline, so a slow machine cannot give up early)."""
+
+    async def call() -> None:
+        async with http.post(url, data=b"{}"):
             raise AssertionError("the silent target answered")
+
+    request = asyncio.create_task(call())
+    told = asyncio.create_task(give_up.wait())
+    done, _ = await asyncio.wait({request, told}, return_when=asyncio.FIRST_COMPLETED)
+    if request in done:
+        request.result()  # raises what went wrong
+    request.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await request
 
 
 @contextlib.asynccontextmanager
@@ -99,14 +110,19 @@ async def test_callers_that_give_up_release_every_connection_and_the_own_app_ans
         baseline = open_fds()
         url = f"{client.base}/v1.0/invoke/silent/method/hang"
         for wave in range(WAVES):  # a second wave finds every fd of the first one given back
+            give_up = asyncio.Event()
             async with peak_fds() as samples:
-                calls = asyncio.gather(*(call_and_give_up(callers, url) for _ in range(CALLERS)))
+                calls = asyncio.gather(
+                    *(call_and_give_up(callers, url, give_up) for _ in range(CALLERS))
+                )
                 await poll_until(
-                    lambda: len(silent.open_connections) >= CALLERS // 2,
-                    what="calls to the target",
+                    lambda: len(silent.open_connections) == CALLERS,
+                    what="every call to reach the target",
+                    seconds=30,
                 )
                 own = await within(client.call("GET", "/v1.0/invoke/self/method/ping"), 2)
                 assert own.json()["path"] == "/ping"
+                give_up.set()
                 await within(calls, 10)
                 await poll_until(
                     lambda: open_fds() <= baseline + 10 and not silent.open_connections,
