@@ -5,7 +5,6 @@ the dev sidecar in front of an app, and a redirecting server, each under uvicorn
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +13,6 @@ from urllib.parse import quote
 
 import aiohttp
 import pytest
-from multidict import CIMultiDictProxy
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -25,6 +23,7 @@ from dapr_actors_fastapi.sidecar.invoke import AnyVerb
 from dapr_actors_fastapi.testing import ActorTestEnv
 
 from ..helpers import make_app, serve
+from .test_invoke import Answer
 
 
 async def echo(request: Request) -> Response:
@@ -64,20 +63,6 @@ def redirecting_server() -> Starlette:
 
 
 @dataclass
-class Answer:
-    status: int
-    headers: CIMultiDictProxy[str]
-    body: bytes
-
-    @property
-    def text(self) -> str:
-        return self.body.decode()
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-@dataclass
 class Setup:
     http: aiohttp.ClientSession
     sidecar: str
@@ -88,7 +73,7 @@ class Setup:
         url = f"{self.sidecar}/v1.0/invoke/{target}/method/{method}"
         data = b"payload" if verb != "GET" else None
         async with self.http.request(verb, url, data=data, allow_redirects=False) as response:
-            return Answer(response.status, response.headers, await response.read())
+            return Answer(response.status, response.headers.copy(), await response.read())
 
 
 @pytest.fixture
