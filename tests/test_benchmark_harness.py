@@ -95,6 +95,18 @@ def test_a_ratio_target_passes_at_its_threshold_and_misses_above_it() -> None:
     assert target.measured(results_of(**{"front-door": 126.0, "bare": 100.0})) == "1.26x"
 
 
+def test_a_ratio_target_pairs_the_variants_round_by_round() -> None:
+    # The machine's speed drifted between rounds, and one noisy spell hit the front door alone
+    # (round 3). Paired by round: 1.2x, 1.2x, 2.0x, median 1.2x. The ratio of the medians
+    # (100 / 50 = 2.0x) would mix rounds measured at different speeds.
+    target = Target("front door / bare", "stateless", ("front-door", "cpu_us"), ("bare", "cpu_us"),
+                    1.25, at_most=True)  # fmt: skip
+    rounds = {"front-door": [120.0, 36.0, 100.0], "bare": [100.0, 30.0, 50.0]}
+    results = {"stateless": {v: [{"cpu_us": x} for x in xs] for v, xs in rounds.items()}}
+    assert target.measured(results) == "1.20x"
+    assert target.passed(results) is True
+
+
 def test_a_difference_target_is_measured_in_its_unit() -> None:
     target = Target("pass-through", "stateless", ("front-door", "cpu_us"), ("bare", "cpu_us"),
                     5.0, at_most=True, unit="µs")  # fmt: skip

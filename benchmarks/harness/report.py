@@ -66,6 +66,23 @@ def median(results: Results, scenario: str, variant: str, metric: str) -> float:
     return statistics.median(sample[metric] for sample in results[scenario][variant])
 
 
+def paired_median(tops: Sequence[float], bottoms: Sequence[float], difference: bool) -> float:
+    """The median of each round's own ratio (or difference), not a ratio of medians: a round
+    measures its variants minutes apart, while the machine's speed drifts more than that
+    between rounds (a bare ASGI echo took 40 to 56 µs of CPU per request in one run), so
+    pairing by round cancels most of the drift. Unequal counts of rounds (a variant that was
+    measured again alone) fall back to the ratio of the medians."""
+    if len(tops) != len(bottoms):
+        tops, bottoms = [statistics.median(tops)], [statistics.median(bottoms)]
+    if difference:
+        return statistics.median(top - bottom for top, bottom in zip(tops, bottoms, strict=True))
+    return statistics.median(top / bottom for top, bottom in zip(tops, bottoms, strict=True))
+
+
+def _samples(results: Results, scenario: str, variant: str, metric: str) -> list[float]:
+    return [sample[metric] for sample in results[scenario][variant]]
+
+
 def label_of(variant: str) -> str:
     if variant.isdigit():
         return f"{int(variant):,} live actors"
@@ -77,7 +94,7 @@ def label_of(variant: str) -> str:
 
 @dataclass(frozen=True)
 class Target:
-    """A figure the project aims for: ``numerator`` over ``denominator`` (medians of rounds),
+    """A figure the project aims for: ``numerator`` over ``denominator`` (``paired_median``),
     or their difference; no ``threshold`` means the figure is only reported."""
 
     label: str
@@ -89,11 +106,11 @@ class Target:
     unit: str = "x"  # "x": a ratio; anything else: numerator - denominator in that unit
 
     def value(self, results: Results) -> float:
-        top = median(results, self.scenario, *self.numerator)
         if self.denominator is None:
-            return top
-        bottom = median(results, self.scenario, *self.denominator)
-        return top / bottom if self.unit == "x" else top - bottom
+            return median(results, self.scenario, *self.numerator)
+        tops = _samples(results, self.scenario, *self.numerator)
+        bottoms = _samples(results, self.scenario, *self.denominator)
+        return paired_median(tops, bottoms, difference=self.unit != "x")
 
     def passed(self, results: Results) -> bool | None:
         if self.threshold is None:
@@ -197,8 +214,9 @@ def variant_table(
     variants: Sequence[str] | None = None,
 ) -> str:
     """Medians of rounds: one column per variant, one row per metric the samples have, then a
-    column per (numerator, denominator) in ``ratios`` (a difference when ``difference``), on
-    the rows where one means something (CPU, throughput, latency, memory)."""
+    column per (numerator, denominator) in ``ratios`` (a difference when ``difference``; both
+    paired by round, ``paired_median``), on the rows where one means something (CPU,
+    throughput, latency, memory)."""
     variants = list(results[scenario] if variants is None else variants)
     sign = "-" if difference else "/"
     headers = [label_of(v) for v in variants] + [
@@ -214,12 +232,16 @@ def variant_table(
         values = {v: median(results, scenario, v, metric) for v in variants}
         cells = [fmt.format(values[v]) for v in variants]
         for a, b in ratios:
+            tops = _samples(results, scenario, a, metric)
+            bottoms = _samples(results, scenario, b, metric)
             if metric not in COMPARABLE:
                 cells.append("")
             elif difference:
-                cells.append(f"{values[a] - values[b]:+.1f}")
+                cells.append(f"{paired_median(tops, bottoms, difference=True):+.1f}")
+            elif 0 in bottoms:
+                cells.append("n/a")
             else:
-                cells.append(f"{values[a] / values[b]:.2f}x" if values[b] else "n/a")
+                cells.append(f"{paired_median(tops, bottoms, difference=False):.2f}x")
         lines.append(f"| {label} | {' | '.join(cells)} |")
     return "\n".join(lines)
 
