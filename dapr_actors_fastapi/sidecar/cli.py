@@ -14,7 +14,7 @@ official SDK does, with a blocking call). So under ``run`` the sidecar starts fi
 loop of its own in a thread, and ``sidecar`` serves at once and finds the app in the background.
 
 Stop follows daprd's graceful shutdown: the first SIGINT/SIGTERM makes the sidecar start no new
-actor turns (503 ERR_ACTOR_RUNTIME_CLOSED) and deactivate every active actor while the app
+actor turns (503 ERR_ACTOR_RUNTIME_CLOSED) and deactivates every active actor while the app
 still answers, then stops accepting, gives requests in flight ``SHUTDOWN_SECONDS`` in all (the
 deactivation included), then cancels them (and the calls they make), runs the lifespan
 shutdowns and exits 0.
