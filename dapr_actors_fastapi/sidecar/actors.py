@@ -261,8 +261,11 @@ class ActorTable:
             order[key[1]] = actor
             self._overdue.pop(key, None)
 
-    async def deactivate(self, actor_type: str, actor_id: str) -> bool:
-        """Deactivate one actor in its turn: drop it, then tell the app. ``False`` if inactive."""
+    async def deactivate(self, actor_type: str, actor_id: str, *, quiet: bool = False) -> bool:
+        """Deactivate one actor in its turn: drop it, then tell the app. ``False`` if inactive.
+
+        An app that cannot be reached is logged, or, when ``quiet``, raised as
+        ``AppUnreachable`` (the actor is dropped either way)."""
         actor = self._active.get((actor_type, actor_id))
         if actor is None:
             return False
@@ -280,18 +283,20 @@ class ActorTable:
             self.deactivations += 1
             for listener in self.deactivation_listeners:
                 listener(actor_type, actor_id)
-            await self._send_delete(actor_type, actor_id)
+            await self._send_delete(actor_type, actor_id, quiet)
             return True
         finally:
             actor.leave(inflight)
 
-    async def _send_delete(self, actor_type: str, actor_id: str) -> None:
+    async def _send_delete(self, actor_type: str, actor_id: str, quiet: bool) -> None:
         # daprd sends DELETE once and only logs failures (§4.4).
         try:
             response = await self._channel.request(
                 "DELETE", actor_callback_path(actor_type, actor_id), [], b""
             )
         except AppUnreachable as error:
+            if quiet:
+                raise
             logger.warning("deactivating %s/%s failed: %s", actor_type, actor_id, error)
             return
         if response.status != 200:
@@ -320,17 +325,28 @@ class ActorTable:
     ) -> int:
         """Deactivate every active actor, as daprd does before it exits: each in its turn, up
         to ``concurrency`` at once, for at most ``within`` seconds (then the rest are given
-        up, still in the table); returns how many were deactivated. Logs its progress."""
+        up, still in the table); returns how many were deactivated. Logs its progress.
+
+        Once the app cannot be reached (it stopped first, as it may beside ``dapr-actors
+        sidecar``), the DELETEs not yet sent are given up, and that is logged once rather than
+        once per actor."""
         keys = list(self._active)
         if not keys:
             return 0
         logger.info("deactivating %d active actors before exit", len(keys))
         gate = asyncio.Semaphore(concurrency)
+        unreachable: list[AppUnreachable] = []  # the first failure to reach the app
 
         async def one(key: tuple[str, str]) -> bool:
             async with gate:
+                if unreachable:
+                    return False
                 try:
-                    return await self.deactivate(*key)
+                    return await self.deactivate(*key, quiet=True)
+                except AppUnreachable as error:
+                    if not unreachable:
+                        unreachable.append(error)
+                    return False
                 except Exception:
                     logger.exception("deactivating %s/%s failed", *key)
                     return False
@@ -347,7 +363,15 @@ class ActorTable:
             task.cancel()
         await asyncio.wait(tasks)
         done = sum(1 for task in tasks if not task.cancelled() and task.result())
-        if pending:
+        if unreachable:
+            logger.warning(
+                "the app could not be reached (%s): %d of %d actors were not told of their "
+                "deactivation before exit",
+                unreachable[0],
+                len(tasks) - done,
+                len(tasks),
+            )
+        elif pending:
             logger.warning(
                 "%d of %d actors were not deactivated within %gs (their turns or DELETEs did "
                 "not finish); stopping anyway",

@@ -7,6 +7,7 @@ so every deactivation it records came from the sidecar."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 import sys
 import tempfile
@@ -146,3 +147,28 @@ async def test_deactivate_all_keeps_to_its_concurrency_and_time_limits() -> None
         finally:
             release_hung.set()
             await channel.close()
+
+
+async def test_an_app_that_is_gone_is_reported_once_not_once_per_actor(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Beside `dapr-actors sidecar` the app may stop first; 10,000 actors used to log 10,000
+    # warnings of a refused connection.
+    app = create_app(lambda t, i: None, asyncio.Event())
+    async with serve(app) as url:
+        channel = AppChannel(url, app_id="exit", app_api_token=None)
+        await channel.open()
+        hosted = HostedType("abc")
+        table = ActorTable(channel, ActorsConfig({name: HostedType(name) for name in TYPES}))
+        for actor_id in map(str, range(50)):
+            callback = Callback(f"/actors/abc/{actor_id}/method/foo", [], b"")
+            assert (await table.call(hosted, actor_id, callback)).status == 200
+    try:  # the app has stopped
+        with caplog.at_level(logging.WARNING, logger="dapr_actors_fastapi.sidecar"):
+            assert await asyncio.wait_for(table.deactivate_all(), EXIT_SECONDS) == 0
+    finally:
+        await channel.close()
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1, warnings
+    assert "the app could not be reached" in warnings[0]
+    assert "50 of 50 actors were not told" in warnings[0]
