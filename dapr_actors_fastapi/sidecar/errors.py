@@ -16,9 +16,12 @@ class DaprError(Exception):
         self.error_code = error_code
         self.message = message
 
+    def body(self) -> bytes:
+        """The JSON body daprd answers with."""
+        return json.dumps({"errorCode": self.error_code, "message": self.message}).encode()
+
     def response(self) -> Response:
-        body = json.dumps({"errorCode": self.error_code, "message": self.message})
-        return Response(body, status_code=self.status, media_type="application/json")
+        return Response(self.body(), status_code=self.status, media_type="application/json")
 
 
 def bad_request(message: str) -> DaprError:

@@ -9,7 +9,6 @@ as two ASGI messages. What a client sees is what Starlette's ``Response`` sent: 
 
 from __future__ import annotations
 
-import json
 from typing import NamedTuple
 
 from starlette.types import Receive, Scope, Send
@@ -41,8 +40,7 @@ def json_answer(body: bytes, headers: list[tuple[bytes, bytes]] | None = None) -
 
 def error_answer(error: DaprError) -> Answer:
     """``error`` in daprd's shape, byte for byte as ``DaprError.response()`` writes it."""
-    body = json.dumps({"errorCode": error.error_code, "message": error.message})
-    return Answer(error.status, [JSON_TYPE], body.encode())
+    return Answer(error.status, [JSON_TYPE], error.body())
 
 
 async def send_answer(send: Send, answer: Answer) -> None:

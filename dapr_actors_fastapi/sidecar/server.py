@@ -46,6 +46,7 @@ from .metadata import ActorRuntimeStatus, ExtendedMetadata, metadata_document
 from .name_checks import checked_method, checked_name, utf8
 from .raw_asgi import (
     BAD_TOKEN,
+    BAD_TOKEN_BODY,
     NO_CONTENT,
     Answer,
     ClientDisconnected,
@@ -413,7 +414,7 @@ def create_app(settings: SidecarSettings) -> SidecarApp:
         async def handle(request: Request) -> Response:
             if not public and not _token_ok(request, settings.api_token):
                 # daprd answers with Go's http.Error: plain text (docs/protocol.md §7.0).
-                return PlainTextResponse("invalid api token\n", status_code=401)
+                return PlainTextResponse(BAD_TOKEN_BODY, status_code=401)
             try:
                 return await endpoint(request)
             except DaprError as error:
