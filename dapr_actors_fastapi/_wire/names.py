@@ -60,14 +60,22 @@ def normalize_method(method: str) -> str:
     quoted = go_quote(method)
     if any(char in _FORBIDDEN_IN_METHOD for char in method):
         raise ValueError(f"method contains forbidden character: {quoted}")
-    control = _CONTROL.search(method)
-    if control is not None:
-        position = len(method[: control.start()].encode("utf-8", "surrogateescape"))
+    position = control_character_at(method)
+    if position is not None:
         raise ValueError(f"method contains control character at position {position}: {quoted}")
     cleaned = go_path_clean(method)
     while cleaned.startswith("../"):
         cleaned = cleaned[3:]
     return "" if cleaned in (".", "..") else cleaned
+
+
+def control_character_at(text: str) -> int | None:
+    """Where the first control character other than NUL is in ``text``, as a byte offset in
+    UTF-8 (Go's string index, which daprd's messages give), or ``None``."""
+    found = _CONTROL.search(text)
+    if found is None:
+        return None
+    return len(text[: found.start()].encode("utf-8", "surrogateescape"))
 
 
 def go_path_clean(path: str) -> str:

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import re
 
-from .._wire.names import go_quote, is_valid_name, normalize_method
+from .._wire.names import control_character_at, go_quote, is_valid_name, normalize_method
 from .errors import bad_request
+from .state import is_text
 
 _FORBIDDEN = re.compile(r"[#?\x00/\\]")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def name_problem(name: str) -> str | None:
@@ -24,9 +24,8 @@ def name_problem(name: str) -> str | None:
         return None
     if _FORBIDDEN.search(name):
         return f"name contains forbidden character: {go_quote(name)}"
-    control = _CONTROL.search(name)
-    if control is not None:
-        at = len(name[: control.start()].encode("utf-8", "surrogateescape"))
+    at = control_character_at(name)  # NUL is a forbidden character, found above
+    if at is not None:
         return f"name contains control character at position {at}: {go_quote(name)}"
     if name in (".", ".."):
         return f"name is a path traversal sequence: {go_quote(name)}"
@@ -58,9 +57,7 @@ def checked_method(method: str) -> str:
 
 def utf8(name: str, what: str) -> str:
     """``name`` unless its escapes decoded to bytes that are not UTF-8 (``%FF``)."""
-    try:
-        name.encode()
-    except UnicodeEncodeError:
+    if not is_text(name):
         shown = name.encode("utf-8", "surrogateescape")
-        raise bad_request(f"invalid {what}: {shown!r} is not UTF-8 once unescaped") from None
+        raise bad_request(f"invalid {what}: {shown!r} is not UTF-8 once unescaped")
     return name
