@@ -34,10 +34,9 @@ class TurnLabels:
     name or ``UNKNOWN_NAME``, so there are as many of these as handlers, not as names seen.
     """
 
-    __slots__ = ("error", "metric_name", "named", "ok", "queued", "span", "typed")
+    __slots__ = ("error", "named", "ok", "queued", "span", "typed")
 
     def __init__(self, actor_type: str, kind: TurnKind, metric_name: str) -> None:
-        self.metric_name = metric_name
         self.typed: Attributes = {"actor_type": actor_type}
         self.queued: Attributes = {"actor_type": actor_type, "turn": kind}
         self.named: Attributes = {**self.queued, "name": metric_name}

@@ -62,6 +62,10 @@ _SEPARATOR = "||"
 _REMINDER_COLUMNS = (
     "actor_type, actor_id, name, data, due_time, period, ttl, next_due, remaining, expires_at"
 )
+_SAVE_REMINDER = (
+    f"INSERT OR REPLACE INTO reminders (app_id, {_REMINDER_COLUMNS}) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 class StateKey(NamedTuple):
@@ -217,11 +221,7 @@ class StateStore:
 
     def save_reminder(self, app_id: str, record: ReminderRecord) -> None:
         """Insert or replace a reminder, progress included."""
-        self._db.execute(
-            f"INSERT OR REPLACE INTO reminders (app_id, {_REMINDER_COLUMNS}) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (app_id, *record),
-        )
+        self._db.execute(_SAVE_REMINDER, (app_id, *record))
 
     def save_reminders(self, app_id: str, records: Sequence[ReminderRecord]) -> None:
         """Insert or replace several reminders in one transaction: all of them or none.
@@ -230,11 +230,7 @@ class StateStore:
         of the cost."""
         self._db.execute("BEGIN")
         try:
-            self._db.executemany(
-                f"INSERT OR REPLACE INTO reminders (app_id, {_REMINDER_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(app_id, *record) for record in records],
-            )
+            self._db.executemany(_SAVE_REMINDER, [(app_id, *record) for record in records])
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
